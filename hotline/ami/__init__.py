@@ -1,0 +1,1 @@
+"""Asterisk Manager Interface: a protocol core without IO and its asyncio client."""

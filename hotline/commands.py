@@ -1,0 +1,229 @@
+"""What each ``hotline`` subcommand does (argument parsing lives in :mod:`hotline.cli`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hotline.ami.dispatch import PbxEvent
+from hotline.ami.protocol import AmiParser, Event, Garbage
+from hotline.config import Config, ConfigError
+from hotline.logs import get_logger
+from hotline.store.events import capture_session_id
+
+log = get_logger("hotline.cli")
+
+
+def user_error(exc: BaseException) -> str | None:
+    """The one-line message for an exception a user caused, or None for a real bug."""
+    from hotline.store.db import StoreError
+
+    if isinstance(exc, StoreError | ConfigError):
+        return str(exc)
+    if isinstance(exc, FileNotFoundError):
+        return f"file not found: {exc.filename}"
+    if isinstance(exc, PermissionError):
+        return f"permission denied: {exc.filename}"
+    if isinstance(exc, IsADirectoryError):
+        return f"is a directory: {exc.filename}"
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return f"{exc.strerror}: {exc.filename or ''}".rstrip(": ")
+    return None
+
+
+def _parse_time(text: str | None, tz: str, what: str) -> float | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{what}: not an ISO 8601 date/time: {text!r}") from None
+    if moment.tzinfo is None:
+        # A bare date/time means the contact center's local time (Asia/Jakarta by default).
+        moment = moment.replace(tzinfo=ZoneInfo(tz))
+    return moment.timestamp()
+
+
+def _install_stop_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+# -- serve ------------------------------------------------------------------------------------------
+
+
+async def cmd_serve(cfg: Config, args: argparse.Namespace) -> int:
+    from hotline.compose import Runtime
+
+    if not cfg.pbx:
+        raise ConfigError(
+            "no [[pbx]] configured: give --config with at least one PBX (or run 'hotline demo')"
+        )
+    stop = asyncio.Event()
+    _install_stop_signals(stop)
+    runtime = Runtime(cfg)
+    await runtime.start()
+    try:
+        await stop.wait()
+    finally:
+        await runtime.stop()
+    return 0
+
+
+# -- demo -------------------------------------------------------------------------------------------
+
+
+async def cmd_demo(cfg: Config, args: argparse.Namespace) -> int:
+    from hotline.demo import run_demo
+
+    stop = asyncio.Event()
+    _install_stop_signals(stop)
+    return await run_demo(cfg, stop, duration=args.duration, kpi_every=args.kpi_every)
+
+
+# -- ingest -----------------------------------------------------------------------------------------
+
+
+def read_trace(data: bytes, pbx: str, fallback_time: float) -> tuple[list[PbxEvent], int]:
+    """Parse a raw AMI capture into the events live traffic would have produced, and count garbage.
+
+    Each event's receive time is its ``Timestamp:`` header (captures are made with
+    timestampevents=yes); ``fallback_time`` serves events without one.
+    """
+    parser = AmiParser()
+    events: list[PbxEvent] = []
+    garbage = 0
+    for message in parser.messages(data):
+        if isinstance(message, Garbage):
+            garbage += 1
+            continue
+        if not isinstance(message, Event):
+            continue
+        stamp = message.get("Timestamp")
+        try:
+            received = float(stamp) if stamp else fallback_time
+        except ValueError:
+            received = fallback_time
+        events.append(PbxEvent(pbx, 1, len(events) + 1, received, message))
+    if parser.buffered:
+        garbage += 1
+    return events, garbage
+
+
+async def cmd_ingest(cfg: Config, args: argparse.Namespace) -> int:
+    from hotline.compose import Runtime
+
+    path = Path(args.ami_trace)
+    data = await asyncio.to_thread(path.read_bytes)
+    events, garbage = read_trace(data, args.pbx, time.time())
+    if not events:
+        raise ConfigError(f"{path}: no AMI event in this file (is it a raw AMI capture?)")
+    # The same file always gets the same session id, so ingesting it twice stores nothing new.
+    session = capture_session_id(data)
+    runtime = Runtime(cfg, features=[])
+    await runtime.open_store()
+    assert runtime.eventlog is not None
+    runtime.eventlog.session = session
+    await runtime.eventlog.start()
+    try:
+        for item in events:
+            runtime.eventlog.append(item)
+        await runtime.eventlog.flush()
+        stats = runtime.eventlog.stats()
+    finally:
+        await runtime.eventlog.stop()
+        await runtime.engine.dispose()
+    written = stats.get("written_total", 0)
+    print(
+        f"ingested {len(events)} events from {path} as pbx {args.pbx}: {written} new, "
+        f"{len(events) - written} already stored"
+        + (f", {garbage} unreadable frames skipped" if garbage else "")
+    )
+    return 0
+
+
+# -- kpi --------------------------------------------------------------------------------------------
+
+
+def _format_seconds(value: Any) -> str:
+    return "-" if value is None else f"{value:.1f} s"
+
+
+async def cmd_kpi(cfg: Config, args: argparse.Namespace) -> int:
+    from hotline.kpi.definitions import summarize
+    from hotline.kpi.facts import QueueAttempt
+    from hotline.store import db, repo
+
+    since = _parse_time(args.since, cfg.kpi.timezone, "--from")
+    until = _parse_time(args.until, cfg.kpi.timezone, "--to")
+    if since is not None and until is not None and until <= since:
+        raise ConfigError("--to must be after --from")
+    engine = db.create_engine(cfg.store.url)
+    try:
+        await db.migrate(engine)
+        rows = await repo.load_attempts(engine, since=since, until=until, pbx=args.pbx, source="ami")
+    finally:
+        await engine.dispose()
+    attempts = [QueueAttempt(**row) for row in rows]
+    summary = summarize(
+        attempts, service_level_s=cfg.kpi.service_level_seconds, short_abandon_s=cfg.kpi.short_abandon_seconds
+    )
+    result = summary.as_dict()
+    if args.json:
+        json.dump(result, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return 0
+    window = f"{args.since or 'beginning'} .. {args.until or 'now'}"
+    scr = result.get("scr")
+    lines = [
+        f"KPIs {window}" + (f" (pbx {args.pbx})" if args.pbx else ""),
+        f"  offered    {result['offered']}",
+        f"  answered   {result['answered']}",
+        f"  abandoned  {result['abandoned']}",
+        f"  SCR        {'-' if scr is None else f'{scr:.2f} %'}   (target >= {cfg.kpi.scr_target:g} %)",
+        f"  AHT        {_format_seconds(result.get('aht'))}   (target <= {cfg.kpi.aht_target:g} s)",
+        f"  ASA        {_format_seconds(result.get('asa'))}",
+    ]
+    print("\n".join(lines))
+    return 0
+
+
+# -- migrate, cti-token -----------------------------------------------------------------------------
+
+
+async def cmd_migrate(cfg: Config, args: argparse.Namespace) -> int:
+    from hotline.store import db
+
+    engine = db.create_engine(cfg.store.url)
+    try:
+        await db.migrate(engine)
+    finally:
+        await engine.dispose()
+    print(f"database schema up to date ({db.mask_url(cfg.store.url)})")
+    return 0
+
+
+def cmd_cti_token(cfg: Config, args: argparse.Namespace) -> int:
+    from hotline.tokens import TokenSigner, issue_agent_token
+
+    signer = TokenSigner.from_config(cfg)
+    if signer.ephemeral:
+        # A random per-process key: no running service would ever accept this token.
+        raise ConfigError("[cti] token_secret (or HOTLINE_CTI_TOKEN_SECRET) must be set, the same as for serve")
+    try:
+        token = issue_agent_token(signer, args.agent, args.iface, ttl=args.ttl, pbx=args.pbx)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    print(token)
+    return 0

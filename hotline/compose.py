@@ -1,0 +1,362 @@
+"""The composition root: the one place that builds the core services and wires the features.
+
+Data flow (one PBX shown; there is one AMI client per ``[[pbx]]``)::
+
+    Asterisk AMI --bytes--> AmiClient --PbxEvent--+--> EventLog (batched) --commit--> KPI projector
+                                                  |                                  --> queue_attempt
+                                                  +--> EventDispatcher --> features (CTI pops, ...)
+    Asterisk AGI() --TCP--> AgiServer --route--> ivr handlers --> CallContext (memory + store)
+
+Live subscribers (the CTI) see an event as soon as it is read; the store's projections are
+updated only after the batch holding it is committed, so they can always be rebuilt from
+the event log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from hotline.agi.server import AgiRouter, AgiServer
+from hotline.ami.actions import ResyncSnapshot
+from hotline.ami.client import AmiClient
+from hotline.ami.dispatch import EventDispatcher, PbxEvent
+from hotline.callcontext import CallContext
+from hotline.config import Config
+from hotline.feature import Feature, Services
+from hotline.kpi.definitions import summarize
+from hotline.kpi.from_ami import AmiProjector
+from hotline.logs import get_logger
+from hotline.metrics import Registry
+from hotline.store import db as store_db
+from hotline.store import repo
+from hotline.store.eventlog import EventLog
+from hotline.tokens import EXTRAS_KEY, TokenSigner
+from hotline.web import app as webapp
+from hotline.web.health import HealthResult
+
+log = get_logger(__name__)
+
+
+def default_features() -> list[Feature]:
+    """Every feature package shipped with hotline, in the order they are set up."""
+    import cti
+    import ivr
+
+    return [ivr.feature, cti.feature]
+
+
+@dataclass
+class Runtime:
+    """Everything ``hotline serve`` runs, started and stopped as one."""
+
+    config: Config
+    features: Sequence[Feature] = field(default_factory=default_features)
+    engine: Any = None
+    eventlog: EventLog | None = None
+    dispatcher: EventDispatcher = field(default_factory=EventDispatcher)
+    projector: AmiProjector = field(default_factory=AmiProjector)
+    call_context: CallContext | None = None
+    agi_router: AgiRouter = field(default_factory=AgiRouter)
+    agi_server: AgiServer | None = None
+    ami_clients: dict[str, AmiClient] = field(default_factory=dict)
+    metrics: Registry = field(default_factory=Registry)
+    app: web.Application | None = None
+    runner: web.AppRunner | None = None
+    agi_port: int = 0
+    http_port: int = 0
+    projection_errors: int = 0
+    signer: TokenSigner | None = None
+    last_resync: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _started: bool = False
+
+    # -- building ---------------------------------------------------------------------------------
+
+    async def open_store(self) -> None:
+        self.engine = store_db.create_engine(self.config.store.url)
+        await store_db.migrate(self.engine)
+        self.eventlog = EventLog(
+            self.engine,
+            session=f"{int(time.time())}-{secrets.token_hex(4)}",
+            batch_size=self.config.store.batch_size,
+            flush_interval=self.config.store.flush_interval,
+            spool_dir=Path(self.config.store.spool_dir),
+        )
+        self.eventlog.add_listener(self._project)
+
+    async def _project(self, batch: list[Any]) -> None:
+        """Update the KPI projection from a committed batch (the log stays the source of truth)."""
+        changed: dict[tuple[str, str, int], Any] = {}
+        for stored in batch:
+            try:
+                for attempt in self.projector.feed(stored.pbx, stored):
+                    changed[(attempt.pbx, attempt.call_id, attempt.attempt)] = attempt
+            except Exception as exc:  # one odd event must not stop the projection of the rest
+                self.projection_errors += 1
+                log.error(
+                    "projection failed for an event", pbx=stored.pbx, ami_event=stored.name, error=str(exc)
+                )
+        if changed:
+            await repo.upsert_attempts(self.engine, changed.values())
+
+    def _on_ami_event(self, item: PbxEvent) -> None:
+        # Durable first (append is synchronous and never blocks), then the live fan-out.
+        assert self.eventlog is not None
+        self.eventlog.append(item)
+        self.dispatcher.publish(item)
+
+    def _on_resync(self, snapshot: ResyncSnapshot) -> None:
+        """After every (re)connect: what Asterisk says is live now.
+
+        The list events themselves went through ``_on_ami_event`` like any other event (so the
+        event log has them and live subscribers such as the CTI see QueueMember states); this
+        keeps a summary for /health and the log, so an operator sees what the link came back to.
+        """
+        summary = {
+            "connection": snapshot.connection,
+            "at": snapshot.at,
+            "channels": len(snapshot.channels),
+            "queues": len(snapshot.queue_params),
+            "members": len(snapshot.queue_members),
+            "waiting": len(snapshot.queue_entries),
+        }
+        self.last_resync[snapshot.pbx] = summary
+        log.info("AMI resynchronised", pbx=snapshot.pbx, **summary)
+
+    def build(self) -> None:
+        cfg = self.config
+        assert self.engine is not None
+        engine = self.engine
+
+        async def persist(pbx: str, uniqueid: str, values: Any, linkedid: str | None) -> None:
+            await repo.set_call_context(engine, pbx, uniqueid, dict(values), linkedid=linkedid)
+
+        async def load(pbx: str, uniqueid: str) -> dict[str, str]:
+            return await repo.get_call_context(engine, pbx, uniqueid)
+
+        self.call_context = CallContext(persist=persist, load=load)
+        peers = {p.ami_host: p.name for p in cfg.pbx}
+        self.agi_server = AgiServer(
+            self.agi_router,
+            host=cfg.agi.host,
+            port=cfg.agi.port,
+            command_timeout=cfg.agi.command_timeout,
+            pbx_for_peer=lambda ip: peers.get(ip, cfg.pbx[0].name if len(cfg.pbx) == 1 else "unknown"),
+        )
+        for pbx in cfg.pbx:
+            self.ami_clients[pbx.name] = AmiClient(pbx, on_event=self._on_ami_event, on_resync=self._on_resync)
+        self.signer = TokenSigner.from_config(cfg)
+        self.app = webapp.create_app(
+            config=cfg, health_checks=self._health_checks(), metrics=self.metrics, openapi_fragments=[]
+        )
+        self._register_metrics()
+        services = Services(
+            config=cfg,
+            events=self.dispatcher,
+            ami=self.ami_clients,
+            agi=self.agi_router,
+            web=self.app,
+            call_context=self.call_context,
+            engine=self.engine,
+            extras={"metrics": self.metrics, EXTRAS_KEY: self.signer},
+        )
+        for feature in self.features:
+            feature.setup(services)
+
+    def _health_checks(self) -> dict[str, Any]:
+        checks: dict[str, Any] = {}
+        for name in (p.name for p in self.config.pbx):
+            checks[f"pbx:{name}"] = self._pbx_check(name)
+
+        async def database() -> HealthResult:
+            ok, detail = await store_db.check(self.engine)
+            info: dict[str, Any] = {}
+            if self.eventlog is not None:
+                info["backlog"] = self.eventlog.stats().get("backlog", 0)
+            return HealthResult("ok" if ok else "down", detail, info)
+
+        async def agi() -> HealthResult:
+            server = self.agi_server
+            if server is None or not self.agi_port:
+                return HealthResult("down", "FastAGI server not listening")
+            return HealthResult(
+                "ok", "", {"port": self.agi_port, "sessions_active": server.stats.sessions_active}
+            )
+
+        checks["database"] = database
+        checks["agi"] = agi
+        return checks
+
+    def _pbx_check(self, name: str) -> Any:
+        async def check() -> HealthResult:
+            status = self.ami_clients[name].status
+            info = {
+                "state": status.state,
+                "since": status.since,
+                "events_received": status.events_received,
+                "reconnects": status.reconnects,
+            }
+            if status.state == "connected":
+                return HealthResult("ok", "", info)
+            return HealthResult("down", status.last_error or status.state, info)
+
+        return check
+
+    def _register_metrics(self) -> None:
+        m = self.metrics
+        clients = self.ami_clients
+        states = ("connecting", "connected", "down", "auth_failed", "stopped")
+
+        def link_state() -> dict[tuple[str, str], float]:
+            return {
+                (name, state): 1.0 if c.status.state == state else 0.0
+                for name, c in clients.items()
+                for state in states
+            }
+
+        m.gauge_func(
+            "hotline_ami_link_state",
+            "1 for the current state of each PBX's AMI link",
+            link_state,
+            ("pbx", "state"),
+        )
+        m.counter_func(
+            "hotline_ami_events_total",
+            "AMI events received, by PBX",
+            lambda: {name: float(c.status.events_received) for name, c in clients.items()},
+            ("pbx",),
+        )
+        m.counter_func(
+            "hotline_ami_reconnects_total",
+            "AMI reconnections, by PBX",
+            lambda: {name: float(c.status.reconnects) for name, c in clients.items()},
+            ("pbx",),
+        )
+
+        def agi_stat(key: str) -> Any:
+            return lambda: float(getattr(self.agi_server.stats, key, 0)) if self.agi_server else 0.0
+
+        m.gauge_func(
+            "hotline_agi_sessions_active", "FastAGI sessions in progress", agi_stat("sessions_active")
+        )
+        m.counter_func("hotline_agi_sessions_total", "FastAGI sessions accepted", agi_stat("sessions_total"))
+        m.counter_func("hotline_agi_commands_total", "AGI commands sent", agi_stat("commands_total"))
+        m.counter_func(
+            "hotline_agi_hangups_total",
+            "Callers who hung up during an AGI session",
+            agi_stat("hangups_total"),
+        )
+        m.counter_func(
+            "hotline_agi_errors_total",
+            "AGI sessions that ended in an error, by kind",
+            lambda: (
+                {k: float(v) for k, v in self.agi_server.stats.errors_total.items()}
+                if self.agi_server
+                else {}
+            ),
+            ("kind",),
+        )
+
+        def log_stat(key: str) -> Any:
+            return lambda: float(self.eventlog.stats().get(key, 0)) if self.eventlog else 0.0
+
+        m.counter_func(
+            "hotline_eventlog_written_total", "AMI events committed to the store", log_stat("written_total")
+        )
+        m.gauge_func("hotline_eventlog_backlog", "AMI events waiting to be committed", log_stat("backlog"))
+        m.gauge_func(
+            "hotline_eventlog_spooled",
+            "AMI events spilled to disk while the database is down",
+            log_stat("spooled"),
+        )
+        m.counter_func(
+            "hotline_eventlog_write_errors_total",
+            "Failed event-log writes (retried)",
+            log_stat("write_errors_total"),
+        )
+        m.counter_func(
+            "hotline_projection_errors_total",
+            "Events the KPI projection could not use",
+            lambda: float(self.projection_errors),
+        )
+        m.counter_func(
+            "hotline_dispatch_dropped_total",
+            "Events dropped for slow live subscribers",
+            lambda: float(self.dispatcher.dropped_total()),
+        )
+
+    # -- running ----------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.open_store()
+        self.build()
+        assert self.eventlog is not None and self.agi_server is not None and self.app is not None
+        await self.eventlog.start()
+        await self.dispatcher.start()
+        self.agi_port = await self.agi_server.start()
+        for feature in self.features:
+            await feature.start()
+        for client in self.ami_clients.values():
+            await client.start()
+        self.runner = web.AppRunner(self.app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, self.config.http.host, self.config.http.port)
+        await site.start()
+        self.http_port = _bound_port(site)
+        self._started = True
+        log.info(
+            "hotline running",
+            http=f"{self.config.http.host}:{self.http_port}",
+            agi=f"{self.config.agi.host}:{self.agi_port}",
+            pbx=[p.name for p in self.config.pbx],
+        )
+
+    async def stop(self) -> None:
+        """Stop in reverse: no new calls, features, links, then flush the store last (nothing lost)."""
+        if self.runner is not None:
+            await self.runner.cleanup()
+        if self.agi_server is not None:
+            await self.agi_server.stop()
+        for client in self.ami_clients.values():
+            await client.stop()
+        for feature in reversed(self.features):
+            await feature.stop()
+        await self.dispatcher.stop()
+        if self.call_context is not None:
+            await self.call_context.drain()
+        if self.eventlog is not None:
+            await self.eventlog.stop()
+        if self.engine is not None:
+            await self.engine.dispose()
+        self._started = False
+
+    def live_kpis(self) -> dict[str, Any]:
+        """KPIs over what this process has projected so far (for the demo's running log)."""
+        cfg = self.config.kpi
+        summary = summarize(
+            self.projector.attempts(),
+            service_level_s=cfg.service_level_seconds,
+            short_abandon_s=cfg.short_abandon_seconds,
+        )
+        return summary.as_dict()
+
+
+def _bound_port(site: web.TCPSite) -> int:
+    server = site._server  # aiohttp keeps the asyncio server here; the public API has no port accessor
+    sockets = getattr(server, "sockets", None) or []
+    return int(sockets[0].getsockname()[1]) if sockets else 0
+
+
+async def run_until_stopped(runtime: Runtime, stop: asyncio.Event) -> None:
+    await runtime.start()
+    try:
+        await stop.wait()
+    finally:
+        await runtime.stop()

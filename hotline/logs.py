@@ -1,0 +1,97 @@
+"""structlog set-up: JSON lines in production, readable lines in a terminal.
+
+Inside a call every line carries ``pbx`` and ``uniqueid``/``linkedid``: bind them
+with :func:`bind_call` (contextvars, so concurrent calls never mix). Secrets and
+full customer numbers never reach a log: :func:`mask_number` keeps the last four
+digits, and a processor masks known secret keys whatever a caller passes.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+from typing import Any
+
+import structlog
+
+_SECRET_KEYS = frozenset({"secret", "password", "token", "ami_secret", "pin", "otp", "authorization"})
+_NUMBER_KEYS = frozenset({"caller", "callerid", "caller_number", "calleridnum", "number", "msisdn"})
+
+
+def mask_number(number: str | None) -> str:
+    """'081234567890' -> '********7890'. Short or empty numbers are masked whole."""
+    if not number:
+        return ""
+    digits = str(number)
+    if len(digits) <= 4:
+        return "*" * len(digits)
+    return "*" * (len(digits) - 4) + digits[-4:]
+
+
+def _redact(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key in list(event_dict):
+        low = key.lower()
+        if low in _SECRET_KEYS:
+            event_dict[key] = "***"
+        elif low in _NUMBER_KEYS and isinstance(event_dict[key], str):
+            event_dict[key] = mask_number(event_dict[key])
+    return event_dict
+
+
+def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> None:
+    """Configure structlog and the stdlib root logger once per process."""
+    stream = stream or sys.stderr
+    if fmt == "auto":
+        fmt = "console" if getattr(stream, "isatty", lambda: False)() else "json"
+    numeric = logging.getLevelName(level.upper())
+    if not isinstance(numeric, int):
+        numeric = logging.INFO
+    renderer: Any
+    if fmt == "json":
+        renderer = structlog.processors.JSONRenderer(ensure_ascii=False)
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=getattr(stream, "isatty", lambda: False)())
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _redact,
+    ]
+    structlog.configure(
+        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(file=stream),
+        cache_logger_on_first_use=False,
+    )
+    # Libraries log through the stdlib (alembic, aiohttp, asyncio): render them the same way,
+    # so production logs stay one JSON object per line.
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(numeric)
+    # Migrations announce every plugin at INFO; only their problems are worth a line.
+    logging.getLogger("alembic").setLevel(max(numeric, logging.WARNING))
+
+
+def get_logger(name: str) -> Any:
+    return structlog.get_logger(name)
+
+
+@contextmanager
+def bind_call(pbx: str, uniqueid: str | None = None, linkedid: str | None = None) -> Iterator[None]:
+    """Bind the call's identity to every log line written inside the block (this task only)."""
+    values = {"pbx": pbx}
+    if uniqueid:
+        values["uniqueid"] = uniqueid
+    if linkedid:
+        values["linkedid"] = linkedid
+    with structlog.contextvars.bound_contextvars(**values):
+        yield
