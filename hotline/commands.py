@@ -5,13 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import signal
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from hotline.ami.dispatch import PbxEvent
@@ -153,50 +150,13 @@ async def cmd_ingest(cfg: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-# -- kpi --------------------------------------------------------------------------------------------
-
-
-def _format_seconds(value: Any) -> str:
-    return "-" if value is None else f"{value:.1f} s"
+# -- kpi (hotline.kpi.cli) ---------------------------------------------------------------------------
 
 
 async def cmd_kpi(cfg: Config, args: argparse.Namespace) -> int:
-    from hotline.kpi.definitions import summarize
-    from hotline.kpi.facts import QueueAttempt
-    from hotline.store import db, repo
+    from hotline.kpi.cli import run_kpi
 
-    since = _parse_time(args.since, cfg.kpi.timezone, "--from")
-    until = _parse_time(args.until, cfg.kpi.timezone, "--to")
-    if since is not None and until is not None and until <= since:
-        raise ConfigError("--to must be after --from")
-    engine = db.create_engine(cfg.store.url)
-    try:
-        await db.migrate(engine)
-        rows = await repo.load_attempts(engine, since=since, until=until, pbx=args.pbx, source="ami")
-    finally:
-        await engine.dispose()
-    attempts = [QueueAttempt(**row) for row in rows]
-    summary = summarize(
-        attempts, service_level_s=cfg.kpi.service_level_seconds, short_abandon_s=cfg.kpi.short_abandon_seconds
-    )
-    result = summary.as_dict()
-    if args.json:
-        json.dump(result, sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
-        return 0
-    window = f"{args.since or 'beginning'} .. {args.until or 'now'}"
-    scr = result.get("scr")
-    lines = [
-        f"KPIs {window}" + (f" (pbx {args.pbx})" if args.pbx else ""),
-        f"  offered    {result['offered']}",
-        f"  answered   {result['answered']}",
-        f"  abandoned  {result['abandoned']}",
-        f"  SCR        {'-' if scr is None else f'{scr:.2f} %'}   (target >= {cfg.kpi.scr_target:g} %)",
-        f"  AHT        {_format_seconds(result.get('aht'))}   (target <= {cfg.kpi.aht_target:g} s)",
-        f"  ASA        {_format_seconds(result.get('asa'))}",
-    ]
-    print("\n".join(lines))
-    return 0
+    return await run_kpi(cfg, args)
 
 
 # -- migrate, cti-token -----------------------------------------------------------------------------
@@ -220,7 +180,9 @@ def cmd_cti_token(cfg: Config, args: argparse.Namespace) -> int:
     signer = TokenSigner.from_config(cfg)
     if signer.ephemeral:
         # A random per-process key: no running service would ever accept this token.
-        raise ConfigError("[cti] token_secret (or HOTLINE_CTI_TOKEN_SECRET) must be set, the same as for serve")
+        raise ConfigError(
+            "[cti] token_secret (or HOTLINE_CTI_TOKEN_SECRET) must be set, the same as for serve"
+        )
     try:
         token = issue_agent_token(signer, args.agent, args.iface, ttl=args.ttl, pbx=args.pbx)
     except ValueError as exc:

@@ -151,7 +151,9 @@ class Runtime:
             pbx_for_peer=lambda ip: peers.get(ip, cfg.pbx[0].name if len(cfg.pbx) == 1 else "unknown"),
         )
         for pbx in cfg.pbx:
-            self.ami_clients[pbx.name] = AmiClient(pbx, on_event=self._on_ami_event, on_resync=self._on_resync)
+            self.ami_clients[pbx.name] = AmiClient(
+                pbx, on_event=self._on_ami_event, on_resync=self._on_resync
+            )
         self.signer = TokenSigner.from_config(cfg)
         self.app = webapp.create_app(
             config=cfg, health_checks=self._health_checks(), metrics=self.metrics, openapi_fragments=[]
