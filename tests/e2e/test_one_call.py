@@ -118,9 +118,10 @@ async def test_caller_hanging_up_in_the_menu_is_not_offered_and_nothing_is_lost(
         assert hung.outcome != "answered"
         assert answered.outcome == "answered"
         assert runtime.eventlog is not None
+        appended = runtime.eventlog.stats()["appended_total"]
         await runtime.eventlog.flush()
-        stats = runtime.eventlog.stats()
-        assert stats["appended_total"] == stats["written_total"] > 0
+        # Everything appended before the flush is committed (events may still arrive meanwhile).
+        assert runtime.eventlog.stats()["written_total"] >= appended > 0
     finally:
         await emulator.stop()
         await runtime.stop()

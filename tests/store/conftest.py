@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hotline.ami.protocol import AmiParser, Event
 from hotline.store import create_engine, migrate
 
+
 def _admin_dsn() -> str:
     """``./run test`` exports HOTLINE_TEST_PG_URL (SQLAlchemy form); asyncpg wants the plain libpq form."""
     url = os.environ.get("HOTLINE_TEST_PG_URL") or os.environ.get("HOTLINE_TEST_PG")
