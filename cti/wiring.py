@@ -9,7 +9,7 @@ from cti.events import SUBSCRIBED, CallEvents
 from cti.hub import AgentHub
 from cti.openapi import FRAGMENT
 from cti.websocket import WsSettings, make_handler
-from hotline.feature import Services
+from hotline.feature import CliCommand, Services
 from hotline.logs import get_logger
 from hotline.metrics import Registry
 from hotline.tokens import EXTRAS_KEY, TokenSigner, issue_agent_token
@@ -30,6 +30,9 @@ class CtiFeature:
         self.hub = AgentHub()
         self.signer: TokenSigner | None = None
         self._events: CallEvents | None = None
+
+    def cli_commands(self) -> list[CliCommand]:
+        return []
 
     def setup(self, services: Services) -> None:
         # One signer per process: the composition root may share its own (services.extras), so the

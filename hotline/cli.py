@@ -15,6 +15,8 @@ from typing import Any, NoReturn
 
 from hotline import __version__, logs
 from hotline import config as configmod
+from hotline.feature import CliCommand
+from hotline.kpi import cli as kpi_cli
 
 
 class CliError(Exception):
@@ -96,12 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         "ASA = average queue wait of answered calls. See docs/kpi.md.",
     )
     _common(kpi)
-    kpi.add_argument("--from", dest="since", metavar="ISO", help="window start, ISO 8601 (default: all)")
-    kpi.add_argument(
-        "--to", dest="until", metavar="ISO", help="window end, ISO 8601, exclusive (default: now)"
-    )
-    kpi.add_argument("--pbx", metavar="NAME", help="only this PBX")
-    kpi.add_argument("--json", action="store_true", help="print one JSON object")
+    kpi_cli.add_arguments(kpi)
 
     migrate = sub.add_parser(
         "migrate",
@@ -121,7 +118,18 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--iface", required=True, help="the agent's phone interface, e.g. PJSIP/1001")
     token.add_argument("--pbx", help="only this PBX's calls (both sites may have the same extension)")
     token.add_argument("--ttl", type=int, help="seconds the token lives (default [cti] token_ttl)")
+    for command in feature_commands():
+        extra = sub.add_parser(command.name, help=command.help, description=command.description)
+        _common(extra)
+        command.add_arguments(extra)
     return parser
+
+
+def feature_commands() -> list[CliCommand]:
+    """Subcommands contributed by the feature packages (wired by the composition root)."""
+    from hotline.compose import default_features
+
+    return [command for feature in default_features() for command in feature.cli_commands()]
 
 
 def load_config(args: argparse.Namespace) -> configmod.Config:
@@ -149,7 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         logs.configure(cfg.log.level, cfg.log.format)
         from hotline import commands
 
-        handler = getattr(commands, "cmd_" + args.command.replace("-", "_"))
+        contributed = {c.name: c.run for c in feature_commands()}
+        handler = contributed.get(args.command) or getattr(commands, "cmd_" + args.command.replace("-", "_"))
         result: int = (
             asyncio.run(handler(cfg, args)) if asyncio.iscoroutinefunction(handler) else handler(cfg, args)
         )

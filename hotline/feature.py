@@ -12,6 +12,7 @@ concrete client or server classes (and tests can hand in small fakes).
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -78,8 +79,26 @@ class Services:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class CliCommand:
+    """A ``hotline <name>`` subcommand a feature contributes (e.g. ``hotline outlets``).
+
+    ``run(config, args)`` returns the exit code (it may be a coroutine function). Errors a
+    user can cause are raised as :class:`hotline.config.ConfigError` (printed as one line).
+    """
+
+    name: str
+    help: str
+    description: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[Config, argparse.Namespace], Any]
+
+
 class Feature(Protocol):
     name: str
+
+    def cli_commands(self) -> list[CliCommand]:
+        """Subcommands this feature adds to ``hotline`` (an empty list for none)."""
 
     def setup(self, services: Services) -> None:
         """Register AGI routes, web routes and AMI subscriptions. Must not block or do IO."""

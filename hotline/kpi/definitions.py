@@ -29,6 +29,10 @@ Counting units (decided here, once):
   counts in ASA and service level already.
 - Per queue (:func:`by_queue`) and per agent (:func:`by_agent`) every attempt counts as an
   offer to that queue or agent, so a transfer out of queue A into queue B counts in both.
+  Per site (:func:`by_site`) calls count, as overall: a call never leaves its PBX.
+- Per interval (:func:`summarize_by`) a call is offered in the interval its first attempt entered
+  in, and each ACD call is measured in the interval its own attempt entered in, so the intervals
+  add up to the whole window.
 
 talk_total and hold_total are None when any ended ACD call lacks agent hold (queue_log cannot
 know it); AHT does not depend on the split and is always available.
@@ -36,13 +40,16 @@ know it); AHT does not depend on the split and is always available.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TypeVar
 
 from hotline.kpi import facts
 from hotline.kpi.facts import QueueAttempt
+
+K = TypeVar("K")
 
 PER_CALL: Final = "call"
 PER_ATTEMPT: Final = "attempt"
@@ -191,3 +198,106 @@ def _percent(part: int, whole: int) -> float | None:
 
 def _round(value: float | None, digits: int) -> float | None:
     return round(value, digits) if value is not None else None
+
+
+# --- groups and buckets (reports, intervals) ------------------------------------------------------
+
+BY_QUEUE: Final = "queue"
+BY_AGENT: Final = "agent"
+BY_SITE: Final = "site"
+GROUPINGS: Final = (BY_QUEUE, BY_AGENT, BY_SITE)
+
+CALL_FIELDS: Final = (
+    "offered",
+    "answered",
+    "abandoned",
+    "short_abandoned",
+    "timed_out",
+    "exited",
+    "waiting",
+    "scr",
+    "abandon_rate",
+)
+"""The :class:`KpiSummary` fields counted in calls when ``unit='call'``; all others count attempts."""
+
+
+def group_attempts(
+    attempts: Iterable[QueueAttempt], by: str, *, site_of: Callable[[str], str] = str
+) -> tuple[dict[str, list[QueueAttempt]], str]:
+    """The rows of each group and the counting unit the group's KPIs use.
+
+    The same rules as :func:`by_queue` and :func:`by_agent`: a queue or an agent is offered every
+    attempt it received (unit ``attempt``); an agent's group holds only the ACD calls it answered.
+    A site (``site_of(pbx)``) counts calls, like the overall figures: a call never leaves its PBX.
+    """
+    groups: dict[str, list[QueueAttempt]] = defaultdict(list)
+    for attempt in attempts:
+        if by == BY_QUEUE:
+            groups[attempt.queue].append(attempt)
+        elif by == BY_AGENT:
+            if attempt.outcome == facts.ANSWERED and attempt.agent:
+                groups[attempt.agent].append(attempt)
+        elif by == BY_SITE:
+            groups[site_of(attempt.pbx)].append(attempt)
+        else:
+            raise ValueError(f"grouping must be one of {', '.join(GROUPINGS)}, not {by!r}")
+    unit = PER_CALL if by == BY_SITE else PER_ATTEMPT
+    return dict(sorted(groups.items())), unit
+
+
+def by_site(
+    attempts: Iterable[QueueAttempt],
+    *,
+    site_of: Callable[[str], str],
+    service_level_s: float = 20,
+    short_abandon_s: float = 5,
+) -> dict[str, KpiSummary]:
+    """KPIs per site (``site_of(pbx)``), counting calls as the overall figures do."""
+    groups, unit = group_attempts(attempts, BY_SITE, site_of=site_of)
+    return {
+        site: summarize(rows, service_level_s=service_level_s, short_abandon_s=short_abandon_s, unit=unit)
+        for site, rows in groups.items()
+    }
+
+
+def summarize_by(
+    attempts: Iterable[QueueAttempt],
+    bucket_of: Callable[[QueueAttempt], K],
+    *,
+    service_level_s: float = 20,
+    short_abandon_s: float = 5,
+    unit: str = PER_CALL,
+) -> dict[K, KpiSummary]:
+    """KPIs per bucket (e.g. per interval), such that the buckets add up to the whole.
+
+    Every attempt counts in the bucket of its own ``bucket_of(attempt)`` for the ACD-call measures
+    (AHT, ASA, service level, longest wait, transfers, ring-no-answer). With ``unit='call'`` the
+    :data:`CALL_FIELDS` count each call once, in the bucket of its first attempt, with the outcome
+    of the whole call: a call transferred into a second queue in the next interval is offered once,
+    so the buckets' ``offered`` sum to the window's.
+    """
+    rows = list(attempts)
+    measured: dict[K, list[QueueAttempt]] = defaultdict(list)
+    for attempt in rows:
+        measured[bucket_of(attempt)].append(attempt)
+
+    def of(selected: list[QueueAttempt], how: str) -> KpiSummary:
+        return summarize(selected, service_level_s=service_level_s, short_abandon_s=short_abandon_s, unit=how)
+
+    if unit == PER_ATTEMPT:
+        return {bucket: of(selected, PER_ATTEMPT) for bucket, selected in measured.items()}
+    if unit != PER_CALL:
+        raise ValueError(f"unit must be {PER_CALL!r} or {PER_ATTEMPT!r}, not {unit!r}")
+    calls: dict[tuple[str, str], list[QueueAttempt]] = defaultdict(list)
+    for attempt in rows:
+        calls[(attempt.pbx, attempt.call_id)].append(attempt)
+    offered: dict[K, list[QueueAttempt]] = defaultdict(list)
+    for call in calls.values():
+        offered[bucket_of(min(call, key=lambda a: a.attempt))].extend(call)
+    result: dict[K, KpiSummary] = {}
+    for bucket, selected in measured.items():  # a call's first attempt is measured too: no bucket is missed
+        measures, offers = of(selected, PER_CALL), of(offered.get(bucket, []), PER_CALL)
+        result[bucket] = dataclasses.replace(
+            measures, **{name: getattr(offers, name) for name in CALL_FIELDS}
+        )
+    return result

@@ -124,13 +124,21 @@ def _alembic_config(connection: Connection | None = None) -> AlembicConfig:
 
 
 def _upgrade_head(connection: Connection) -> None:
-    command.upgrade(_alembic_config(connection), "head")
+    # "heads", not "head": each feature keeps its own branch of migrations off the core's
+    # (so two features can add tables without ordering their revisions against each other).
+    command.upgrade(_alembic_config(connection), "heads")
 
 
 @functools.cache
+def head_revisions() -> tuple[str, ...]:
+    """The newest migration of every branch shipped with this package, sorted."""
+    return tuple(sorted(ScriptDirectory.from_config(_alembic_config()).get_heads()))
+
+
 def head_revision() -> str | None:
-    """The newest migration shipped with this package."""
-    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    """The newest migrations shipped with this package (comma-separated when several branches)."""
+    heads = head_revisions()
+    return ",".join(heads) if heads else None
 
 
 async def migrate(engine: AsyncEngine) -> None:
@@ -144,7 +152,8 @@ async def migrate(engine: AsyncEngine) -> None:
 
 
 def _current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    heads = sorted(MigrationContext.configure(connection).get_current_heads())
+    return ",".join(heads) if heads else None
 
 
 CHECK_TIMEOUT_S: Final = 3.0
