@@ -19,7 +19,9 @@ from typing import Final
 
 from aiohttp import web
 
-from cti.protocol import CLOSE_SLOW_CONSUMER, normalize_iface
+from cti.protocol import CLOSE_SLOW_CONSUMER, WATCHER_ROLES, normalize_iface
+from cti.ratelimit import CommandLimiter
+from hotline.auth.model import AGENT, ROLES, Principal
 from hotline.logs import get_logger
 from hotline.tokens import TokenClaims
 
@@ -29,8 +31,27 @@ DEFAULT_QUEUE_SIZE: Final = 256
 DEFAULT_CLOSE_TIMEOUT: Final = 2.0
 
 
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def principal_of(claims: TokenClaims) -> Principal:
+    """Who the socket acts as (the same reading of a token as :mod:`hotline.auth.guard`)."""
+    if claims.role not in ROLES:
+        raise ValueError(f"unknown role {claims.role[:32]!r}")
+    return Principal(
+        username=claims.sub.strip().lower(),
+        role=claims.role,  # narrowed to a Role by the check above
+        iface=claims.iface,
+        team=_text(claims.extra.get("team")),
+        site=_text(claims.extra.get("site")),
+        pbx=_text(claims.extra.get("pbx")),
+        expires_at=claims.exp,
+    )
+
+
 class AgentConnection:
-    """An authenticated CTI websocket of one agent (token subject) watching one phone interface."""
+    """An authenticated CTI websocket: an agent at one phone interface, or a watcher of agents."""
 
     def __init__(
         self,
@@ -41,15 +62,21 @@ class AgentConnection:
         queue_size: int = DEFAULT_QUEUE_SIZE,
         close_timeout: float = DEFAULT_CLOSE_TIMEOUT,
         on_drop: Callable[[AgentConnection], None] | None = None,
+        limiter: CommandLimiter | None = None,
     ) -> None:
-        if not claims.iface:
+        self.principal = principal_of(claims)
+        if claims.role == AGENT and not claims.iface:
             raise ValueError("an agent connection needs the iface claim")
         self.ws = ws
         self.agent = claims.sub
-        self.iface = normalize_iface(claims.iface)
-        scope = claims.extra.get("pbx")
-        self.pbx: str | None = scope if isinstance(scope, str) and scope else None
+        """The token's subject: the stream of event ids this socket shares with the subject's others."""
+        self.role = claims.role
+        self.iface: str | None = normalize_iface(claims.iface) if claims.iface else None
+        self.watcher = claims.role in WATCHER_ROLES
+        """Team leaders, QC, QA, admins: they receive the agent.state of the agents they may see."""
+        self.pbx = self.principal.pbx
         """When the token names a PBX, only that PBX's calls reach this socket (sites reuse extensions)."""
+        self.limiter = limiter or CommandLimiter()
         self.expires_at = claims.exp
         self._queue: asyncio.Queue[str] = asyncio.Queue(queue_size)
         self._transport = transport

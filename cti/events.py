@@ -19,12 +19,14 @@ from cti import protocol
 from cti.calls import CallTracker, RingingCall
 from cti.hub import AgentHub
 from cti.protocol import EventLike, PbxEventLike, normalize_iface
+from cti.state_events import SUBSCRIBED as STATE_EVENTS
+from cti.state_events import StateEvents
 from hotline.feature import CallContextStore
 from hotline.logs import get_logger
 
 log = get_logger(__name__)
 
-SUBSCRIBED: Final = (
+CALL_EVENTS: Final = (
     "QueueCallerJoin",
     "QueueCallerLeave",
     "QueueCallerAbandon",
@@ -33,6 +35,7 @@ SUBSCRIBED: Final = (
     "AgentComplete",
     "AgentRingNoAnswer",
 )
+SUBSCRIBED: Final = tuple(dict.fromkeys((*CALL_EVENTS, *STATE_EVENTS)))
 CONTEXT_TIMEOUT: Final = 0.5
 """Seconds the pop waits for the IVR's call context; after that it goes out without it."""
 
@@ -45,8 +48,10 @@ class CallEvents:
         *,
         max_queue: int = 10_000,
         clock: Callable[[], float] = time.time,
+        state: StateEvents | None = None,
     ) -> None:
         self._hub = hub
+        self.state = state
         self._context = call_context
         self._calls = CallTracker()
         self._queue: asyncio.Queue[PbxEventLike] = asyncio.Queue(max_queue)
@@ -101,12 +106,14 @@ class CallEvents:
     async def handle(self, item: PbxEventLike) -> None:
         event = item.event
         handler = self._handlers.get(event.name)
-        if handler is None:
-            return
         ts = protocol.event_time(event) or self._clock()
-        result = handler(item.pbx, event, ts)
-        if asyncio.iscoroutine(result):
-            await result
+        if handler is not None:
+            # The call event first (the pop is what the agent waits for), then the state it caused.
+            result = handler(item.pbx, event, ts)
+            if asyncio.iscoroutine(result):
+                await result
+        if self.state is not None:
+            self.state.handle(item.pbx, event, ts)
 
     def _on_join(self, pbx: str, event: EventLike, ts: float) -> None:
         if uniqueid := event.get("Uniqueid"):

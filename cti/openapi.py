@@ -9,17 +9,41 @@ from cti import protocol
 FRAGMENT: Final[dict[str, Any]] = {
     "tags": [{"name": "cti", "description": "Agent screen-pop over websocket (docs/cti-protocol.md)"}],
     "paths": {
+        "/agent": {
+            "get": {
+                "tags": ["cti"],
+                "summary": "The agent console (HTML page; logs in with POST /api/login)",
+                "responses": {"200": {"description": "The console", "content": {"text/html": {}}}},
+            }
+        },
+        "/agent/static/{name}": {
+            "get": {
+                "tags": ["cti"],
+                "summary": "A file of the agent console (app.js, app.css)",
+                "parameters": [
+                    {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "200": {"description": "The file"},
+                    "404": {"$ref": "#/components/responses/NotFound"},
+                },
+            }
+        },
         "/cti/ws": {
             "get": {
                 "tags": ["cti"],
-                "summary": "CTI websocket: screen-pop and call events for one agent",
+                "summary": "CTI websocket: screen-pop, agent state and call control",
                 "description": (
                     f"Protocol version {protocol.PROTOCOL_VERSION}; see docs/cti-protocol.md. Upgrade to a "
                     "websocket, then authenticate with ?token= or a first message "
-                    '{"type":"auth","token":"..."}. Server messages: hello, call.ringing, call.answered, '
-                    "call.ended, call.cancelled, pong, error. Close codes: "
+                    '{"type":"auth","token":"...","last_id":n}. Server messages: hello, call.ringing, '
+                    "call.answered, call.held, call.resumed, call.transferred, call.ended, call.cancelled, "
+                    "wrapup.started, agent.state, replay.gap, result, pong, error. Client commands: "
+                    "queue.login, queue.logout, state.ready, state.not_ready, wrapup.end, call.hangup, "
+                    "call.hold, call.resume, call.transfer, call.dial, call.disposition, calls.recent, "
+                    "subscribe, replay, ping. Close codes: "
                     f"{protocol.CLOSE_UNAUTHORIZED} unauthorized (missing, invalid or expired token), "
-                    f"{protocol.CLOSE_FORBIDDEN} forbidden (not an agent token with an iface), "
+                    f"{protocol.CLOSE_FORBIDDEN} forbidden (unknown role, or agent token without iface), "
                     f"{protocol.CLOSE_ABUSE} too many bad messages, "
                     f"{protocol.CLOSE_SLOW_CONSUMER} client not reading, "
                     f"{protocol.CLOSE_GOING_AWAY} server shutdown."
@@ -39,7 +63,7 @@ FRAGMENT: Final[dict[str, Any]] = {
                     "400": {"$ref": "#/components/responses/BadRequest"},
                 },
             }
-        }
+        },
     },
     "components": {
         "schemas": {

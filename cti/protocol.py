@@ -27,11 +27,13 @@ CLOSE_ABUSE: Final = 4400
 CLOSE_UNAUTHORIZED: Final = 4401
 """No token, a forged or malformed token, an expired token, or no auth message in time."""
 CLOSE_FORBIDDEN: Final = 4403
-"""A genuine token that does not allow the screen-pop (role is not 'agent', or no iface)."""
+"""A genuine token that does not allow the CTI (unknown role, or an agent token without an iface)."""
 CLOSE_SLOW_CONSUMER: Final = 4429
 """The client did not read its messages; its send queue overflowed."""
 
-ALLOWED_ROLES: Final = frozenset({"agent"})
+WATCHER_ROLES: Final = frozenset({"team_leader", "qc", "qa", "admin"})
+"""Roles that watch agents (a team leader: their team; the others: every agent)."""
+ALLOWED_ROLES: Final = frozenset({"agent"}) | WATCHER_ROLES
 
 _UNKNOWN: Final = frozenset({"", "<unknown>"})
 
@@ -58,6 +60,14 @@ def normalize_iface(iface: str) -> str:
     """``pjsip/1001`` -> ``PJSIP/1001``: Asterisk's technology names ignore case, endpoint names do not."""
     tech, sep, rest = iface.strip().partition("/")
     return f"{tech.upper()}{sep}{rest}" if sep else iface.strip()
+
+
+def interface_of_channel(channel: str) -> str:
+    """``PJSIP/1001-0000001a`` -> ``PJSIP/1001`` (the phone a channel belongs to)."""
+    base, sep, suffix = channel.strip().rpartition("-")
+    if sep and suffix and all(c in "0123456789abcdef" for c in suffix.split(";")[0]):
+        return normalize_iface(base)
+    return normalize_iface(channel)
 
 
 def known(value: str | None) -> str | None:

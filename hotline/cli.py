@@ -15,8 +15,11 @@ from typing import Any, NoReturn
 
 from hotline import __version__, logs
 from hotline import config as configmod
+from hotline.auth import cli as users_cli
 from hotline.feature import CliCommand
 from hotline.kpi import cli as kpi_cli
+from hotline.reports import cli as report_cli
+from hotline.wfm import cli as wfm_cli
 
 
 class CliError(Exception):
@@ -81,14 +84,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     ingest = sub.add_parser(
         "ingest",
-        help="replay a raw AMI capture into the store as if it came over the wire",
-        description="Read a raw AMI capture (the bytes Asterisk sent, banner first) and "
-        "store every event through the same path as live traffic. Ingesting the same "
-        "file twice stores nothing new.",
+        help="load a raw AMI capture or an Asterisk queue_log into the store",
+        description="--ami-trace: read a raw AMI capture (the bytes Asterisk sent, banner first) and "
+        "store every event through the same path as live traffic. --queue-log: import Asterisk's "
+        "queue_log as queue attempts (to backfill a gap or load history; a call AMI saw counts once). "
+        "Ingesting the same file twice stores nothing new.",
     )
     _common(ingest)
-    ingest.add_argument("--ami-trace", metavar="FILE", required=True, help="raw AMI bytes (e.g. ami.raw)")
-    ingest.add_argument("--pbx", metavar="NAME", required=True, help="name of the PBX the capture comes from")
+    source = ingest.add_mutually_exclusive_group(required=True)
+    source.add_argument("--ami-trace", metavar="FILE", help="raw AMI bytes (e.g. ami.raw)")
+    source.add_argument("--queue-log", metavar="FILE", help="an Asterisk queue_log file")
+    ingest.add_argument("--pbx", metavar="NAME", required=True, help="name of the PBX the file comes from")
+
+    rebuild = sub.add_parser(
+        "rebuild",
+        help="rebuild the queue attempts and the KPI rollups from the event log",
+        description="Replay the durable AMI event log into the queue attempts and the KPI rollups "
+        "(queue_log imports are kept). Idempotent; stop 'hotline serve' first.",
+    )
+    _common(rebuild)
+    rebuild.add_argument("--pbx", metavar="NAME", help="only this PBX (default: every PBX)")
 
     kpi = sub.add_parser(
         "kpi",
@@ -99,6 +114,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(kpi)
     kpi_cli.add_arguments(kpi)
+
+    report = sub.add_parser(
+        "report",
+        help="write the daily, weekly or monthly report (HTML with charts, CSV)",
+        description="KPIs of a day (per interval), an ISO week or a month (per day), overall and "
+        "optionally per site, queue or agent, against the SCR and AHT targets: one self-contained "
+        "HTML page and CSV files in --out. See docs/reports.md.",
+    )
+    _common(report)
+    report_cli.add_arguments(report)
+
+    wfm = sub.add_parser(
+        "wfm",
+        help="forecast traffic and staffing per interval (Erlang C), and forecast vs actual",
+        description="Workforce management: 'forecast' the offered calls, AHT and agents needed per "
+        "interval from recent weeks; 'compare' a day's forecast with what happened. See docs/wfm.md.",
+    )
+    wfm_cli.add_arguments(wfm, _common)
+
+    users = sub.add_parser(
+        "users",
+        help="manage the people who log in: agents, team leaders, QC, QA, admins",
+        description="Add users (the password is asked at a prompt, or read with --password-stdin), "
+        "list them, set a new password, disable or enable them. See docs/security.md.",
+    )
+    users_cli.add_arguments(users, _common)
 
     migrate = sub.add_parser(
         "migrate",

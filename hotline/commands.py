@@ -121,6 +121,10 @@ def read_trace(data: bytes, pbx: str, fallback_time: float) -> tuple[list[PbxEve
 async def cmd_ingest(cfg: Config, args: argparse.Namespace) -> int:
     from hotline.compose import Runtime
 
+    if args.queue_log:
+        from hotline.rollup.cli import run_ingest_queue_log
+
+        return await run_ingest_queue_log(cfg, args)
     path = Path(args.ami_trace)
     data = await asyncio.to_thread(path.read_bytes)
     events, garbage = read_trace(data, args.pbx, time.time())
@@ -150,6 +154,15 @@ async def cmd_ingest(cfg: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+# -- rebuild (hotline.rollup.cli) ---------------------------------------------------------------------
+
+
+async def cmd_rebuild(cfg: Config, args: argparse.Namespace) -> int:
+    from hotline.rollup.cli import run_rebuild
+
+    return await run_rebuild(cfg, args)
+
+
 # -- kpi (hotline.kpi.cli) ---------------------------------------------------------------------------
 
 
@@ -157,6 +170,30 @@ async def cmd_kpi(cfg: Config, args: argparse.Namespace) -> int:
     from hotline.kpi.cli import run_kpi
 
     return await run_kpi(cfg, args)
+
+
+# -- report (hotline.reports.cli), wfm (hotline.wfm.cli) ------------------------------------------------
+
+
+async def cmd_report(cfg: Config, args: argparse.Namespace) -> int:
+    from hotline.reports.cli import run
+
+    return await run(cfg, args)
+
+
+async def cmd_wfm(cfg: Config, args: argparse.Namespace) -> int:
+    from hotline.wfm.cli import run
+
+    return await run(cfg, args)
+
+
+# -- users (hotline.auth.cli) -----------------------------------------------------------------------
+
+
+async def cmd_users(cfg: Config, args: argparse.Namespace) -> int:
+    from hotline.auth.cli import run
+
+    return await run(cfg, args)
 
 
 # -- migrate, cti-token -----------------------------------------------------------------------------

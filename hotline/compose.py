@@ -15,9 +15,10 @@ the event log.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from hotline.agi.server import AgiRouter, AgiServer
 from hotline.ami.actions import ResyncSnapshot
 from hotline.ami.client import AmiClient
 from hotline.ami.dispatch import EventDispatcher, PbxEvent
+from hotline.auth import web as auth_web
 from hotline.callcontext import CallContext
 from hotline.config import Config
 from hotline.feature import Feature, Services
@@ -35,22 +37,52 @@ from hotline.kpi.definitions import summarize
 from hotline.kpi.from_ami import AmiProjector
 from hotline.logs import get_logger
 from hotline.metrics import Registry
+from hotline.rollup.writer import RollupWriter
 from hotline.store import db as store_db
 from hotline.store import repo
 from hotline.store.eventlog import EventLog
 from hotline.tokens import EXTRAS_KEY, TokenSigner
+from hotline.wallboard import web as wallboard_web
 from hotline.web import app as webapp
 from hotline.web.health import HealthResult
 
 log = get_logger(__name__)
+
+PROJECTION_MEMORY_S = 2 * 3600
+"""How long the live projector remembers a call after its last event (no call lasts longer), and how
+much of the event log it replays at start so calls in progress during a restart are completed."""
+PRUNE_EVERY_S = 60.0
+
+
+async def start_demo_simulators(cfg: Config) -> tuple[Config, list[Callable[[], Awaitable[Any]]]]:
+    """For the demo: the core-system and ticketing simulators, unless real ones are configured.
+
+    Returns the config pointing at them and the steps that stop them.
+    """
+    from ivr.core_system.simulator import CoreSystemSimulator
+    from ivr.ticketing.simulator import TicketingSimulator
+
+    stops: list[Callable[[], Awaitable[Any]]] = []
+    if not cfg.core_system.base_url:
+        core = CoreSystemSimulator()
+        url = await core.start()
+        stops.append(core.stop)
+        cfg = dataclasses.replace(cfg, core_system=dataclasses.replace(cfg.core_system, base_url=url))
+    if not cfg.ticketing.base_url:
+        ticketing = TicketingSimulator()
+        url = await ticketing.start()
+        stops.append(ticketing.stop)
+        cfg = dataclasses.replace(cfg, ticketing=dataclasses.replace(cfg.ticketing, base_url=url))
+    return cfg, stops
 
 
 def default_features() -> list[Feature]:
     """Every feature package shipped with hotline, in the order they are set up."""
     import cti
     import ivr
+    import recording
 
-    return [ivr.feature, cti.feature]
+    return [ivr.feature, cti.feature, recording.feature]
 
 
 @dataclass
@@ -63,6 +95,7 @@ class Runtime:
     eventlog: EventLog | None = None
     dispatcher: EventDispatcher = field(default_factory=EventDispatcher)
     projector: AmiProjector = field(default_factory=AmiProjector)
+    rollups: RollupWriter | None = None
     call_context: CallContext | None = None
     agi_router: AgiRouter = field(default_factory=AgiRouter)
     agi_server: AgiServer | None = None
@@ -76,6 +109,9 @@ class Runtime:
     signer: TokenSigner | None = None
     last_resync: dict[str, dict[str, Any]] = field(default_factory=dict)
     _started: bool = False
+    _pruner: asyncio.Task[None] | None = None
+    on_stop: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
+    """Extra shutdown steps run last (the demo's simulators)."""
 
     # -- building ---------------------------------------------------------------------------------
 
@@ -89,22 +125,54 @@ class Runtime:
             flush_interval=self.config.store.flush_interval,
             spool_dir=Path(self.config.store.spool_dir),
         )
+        if self.rollups is None:
+            self.rollups = RollupWriter.from_config(self.config.kpi)
         self.eventlog.add_listener(self._project)
+
+    async def warm_up_projector(self) -> int:
+        """Replay the recent event log into the projector (without writing), so a restart mid-call
+        still completes that call's attempt instead of leaving it half-known."""
+        from hotline.store.events import iter_events
+
+        count = 0
+        async for stored in iter_events(self.engine, since=time.time() - PROJECTION_MEMORY_S):
+            try:
+                self.projector.feed(stored.pbx, stored)
+            except Exception as exc:  # same rule as live projection: one odd event is skipped
+                self.projection_errors += 1
+                log.error(
+                    "projection failed for an event", pbx=stored.pbx, ami_event=stored.name, error=str(exc)
+                )
+            count += 1
+        if count:
+            log.info("projector warmed up from the event log", events=count)
+        return count
+
+    async def _prune_forever(self) -> None:
+        while True:
+            await asyncio.sleep(PRUNE_EVERY_S)
+            dropped = self.projector.prune(time.time() - PROJECTION_MEMORY_S)
+            if dropped:
+                log.debug("projector forgot finished calls", calls=dropped)
+
+    def _feed(self, stored: Any) -> list[Any]:
+        try:
+            return self.projector.feed(stored.pbx, stored)
+        except Exception as exc:  # one odd event must not stop the projection of the rest
+            self.projection_errors += 1
+            log.error("projection failed for an event", pbx=stored.pbx, ami_event=stored.name, error=str(exc))
+            return []
 
     async def _project(self, batch: list[Any]) -> None:
         """Update the KPI projection from a committed batch (the log stays the source of truth)."""
         changed: dict[tuple[str, str, int], Any] = {}
         for stored in batch:
-            try:
-                for attempt in self.projector.feed(stored.pbx, stored):
-                    changed[(attempt.pbx, attempt.call_id, attempt.attempt)] = attempt
-            except Exception as exc:  # one odd event must not stop the projection of the rest
-                self.projection_errors += 1
-                log.error(
-                    "projection failed for an event", pbx=stored.pbx, ami_event=stored.name, error=str(exc)
-                )
+            for attempt in self._feed(stored):
+                changed[(attempt.pbx, attempt.call_id, attempt.attempt)] = attempt
         if changed:
-            await repo.upsert_attempts(self.engine, changed.values())
+            # The attempts and the KPI rollups that sum them, in one transaction (hotline.rollup).
+            assert self.rollups is not None
+            await self.rollups.apply(self.engine, changed.values())
 
     def _on_ami_event(self, item: PbxEvent) -> None:
         # Durable first (append is synchronous and never blocks), then the live fan-out.
@@ -157,6 +225,13 @@ class Runtime:
         self.signer = TokenSigner.from_config(cfg)
         self.app = webapp.create_app(
             config=cfg, health_checks=self._health_checks(), metrics=self.metrics, openapi_fragments=[]
+        )
+        # Login and require() use the one signer every feature gets, so all tokens verify alike.
+        auth_web.setup(self.app, engine, self.signer)
+        assert self.rollups is not None
+        # The floor's wallboard: open to whoever reaches the port until it gets a guard (hotline.auth).
+        wallboard_web.setup(
+            self.app, config=cfg, dispatcher=self.dispatcher, rollups=self.rollups, engine=engine
         )
         self._register_metrics()
         services = Services(
@@ -300,8 +375,10 @@ class Runtime:
         await self.open_store()
         self.build()
         assert self.eventlog is not None and self.agi_server is not None and self.app is not None
+        await self.warm_up_projector()
         await self.eventlog.start()
         await self.dispatcher.start()
+        self._pruner = asyncio.create_task(self._prune_forever(), name="projector-prune")
         self.agi_port = await self.agi_server.start()
         for feature in self.features:
             await feature.start()
@@ -322,6 +399,9 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stop in reverse: no new calls, features, links, then flush the store last (nothing lost)."""
+        if self._pruner is not None:
+            self._pruner.cancel()
+            await asyncio.gather(self._pruner, return_exceptions=True)
         if self.runner is not None:
             await self.runner.cleanup()
         if self.agi_server is not None:
@@ -337,6 +417,8 @@ class Runtime:
             await self.eventlog.stop()
         if self.engine is not None:
             await self.engine.dispose()
+        for step in reversed(self.on_stop):
+            await step()
         self._started = False
 
     def live_kpis(self) -> dict[str, Any]:

@@ -109,6 +109,28 @@ class CtiConfig:
     token_secret: Secret = field(default_factory=lambda: Secret(""))
     """HMAC key for CTI tokens; empty means a random key per process (tokens die with a restart)."""
     token_ttl: int = 12 * 3600
+    pause_reasons: tuple[str, ...] = ("istirahat", "makan", "sholat", "toilet", "briefing", "pelatihan")
+    """Reasons an agent may give for 'not ready' (QueuePause Reason; the KPIs report pause time by reason)."""
+    dispositions: tuple[str, ...] = (
+        "informasi",
+        "pengaduan",
+        "permintaan",
+        "saran",
+        "pembayaran",
+        "salah-sambung",
+        "lainnya",
+    )
+    """Call categories an agent files with a call (disposition)."""
+    wrapup_s: int = 10
+    """The queues' wrapuptime (queues.conf): seconds of wrap-up Asterisk gives after a queue call."""
+    wrapup_pause: bool = False
+    """After each queue call pause the agent with reason 'wrapup' until the agent ends wrap-up."""
+    transfer_context: str = "from-agents"
+    """Dialplan context of transfers and click-to-dial (the agents' context)."""
+    broker: str = "memory"
+    """Fan-out between hotline instances: memory (one instance), redis://host:port, nats://host:port."""
+    replay_size: int = 200
+    """Messages kept per agent for a client that reconnects with the last id it saw."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +147,89 @@ class EmulatorConfig:
 
 
 @dataclass(frozen=True)
+class SpeechConfig:
+    """Speech input in the IVR main menu: vosk, with the caller's audio streamed by AudioSocket."""
+
+    enabled: bool = False
+    model_path: str = ""
+    """Folder of a vosk model; empty means no speech (the menus take keys only)."""
+    min_confidence: float = 0.6
+    """A phrase heard with less confidence (0..1) is ignored and the menu asks for a key."""
+    audiosocket_host: str = "127.0.0.1"
+    """Where hotline's AudioSocket server listens (0.0.0.0 for an Asterisk on another host)."""
+    audiosocket_port: int = 9019
+    audiosocket_address: str = ""
+    """host:port Asterisk connects to; empty means audiosocket_host:audiosocket_port."""
+    listen_timeout_s: float = 4.0
+    """Seconds of caller audio one listening turn takes at most."""
+
+
+@dataclass(frozen=True)
+class RecordingConfig:
+    """Call recordings: where each PBX's MixMonitor writes, where hotline archives, how long it keeps them."""
+
+    spool_dirs: str = "/var/spool/asterisk/monitor"
+    """MixMonitor's folder as hotline sees it: one path for every PBX, or ``<pbx>=<path>,...``."""
+    archive_dir: str = "var/recordings"
+    """Where finished recordings are kept, as ``<site>/<YYYY>/<MM>/<DD>/<call id>/``."""
+    retention_days: int = 365
+    retention_per_queue: str = ""
+    """``<queue>=<days>,...``: queues kept longer or shorter than ``retention_days``."""
+    formats: str = "mp3,opus"
+    """Formats a recording may be downloaded as besides its original (transcoded by ffmpeg)."""
+    cache_dir: str = "var/recordings-cache"
+    """Transcoded copies and ZIP exports (safe to empty)."""
+    settle_s: float = 2.0
+    """A file whose size has not changed for this long after the call ended is finished."""
+    missing_grace_s: float = 120.0
+    """A file still absent this long after the call ended is flagged missing."""
+    scan_interval_s: float = 1.0
+    export_max: int = 2000
+    """Most recordings one ZIP export may hold."""
+
+
+@dataclass(frozen=True)
+class CoreSystemConfig:
+    """Pegadaian's core system (customer lookup, verification, bill, payment); contract in
+    docs/core-system.openapi.json. An empty base_url means not configured: the IVR still routes
+    every caller to an agent, it only skips identification and payment."""
+
+    base_url: str = ""
+    timeout_s: float = 3.0
+    """Seconds one attempt may take; a caller is waiting on the line."""
+    retries: int = 2
+    """Extra attempts for idempotent calls (reads, and payments with their idempotency key)."""
+    backoff_s: float = 0.2
+    backoff_max_s: float = 1.0
+    api_key: Secret = field(default_factory=lambda: Secret(""))
+    """Sent as X-API-Key (better from HOTLINE_CORE_SYSTEM_API_KEY)."""
+    breaker_failures: int = 5
+    """Consecutive failures that open the circuit (calls then fail fast)."""
+    breaker_reset_s: float = 30.0
+    """Seconds an open circuit waits before one probe."""
+
+
+@dataclass(frozen=True)
+class TicketingConfig:
+    """The Jira-based ticketing system "Ariana" (REST API v2); docs/ticketing.md. Empty base_url:
+    not configured (complaints still reach an agent, no ticket is opened)."""
+
+    base_url: str = ""
+    project_key: str = "ARN"
+    issue_type: str = "Pengaduan"
+    auth: Literal["bearer", "basic"] = "bearer"
+    username: str = ""
+    token: Secret = field(default_factory=lambda: Secret(""))
+    """Bearer token or API token (better from HOTLINE_TICKETING_TOKEN)."""
+    timeout_s: float = 5.0
+    retries: int = 2
+    backoff_s: float = 0.2
+    backoff_max_s: float = 1.0
+    breaker_failures: int = 5
+    breaker_reset_s: float = 30.0
+
+
+@dataclass(frozen=True)
 class Config:
     pbx: tuple[PbxConfig, ...] = ()
     agi: AgiConfig = AgiConfig()
@@ -134,6 +239,10 @@ class Config:
     kpi: KpiConfig = KpiConfig()
     cti: CtiConfig = CtiConfig()
     emulator: EmulatorConfig = EmulatorConfig()
+    speech: SpeechConfig = SpeechConfig()
+    recording: RecordingConfig = RecordingConfig()
+    core_system: CoreSystemConfig = CoreSystemConfig()
+    ticketing: TicketingConfig = TicketingConfig()
 
     def pbx_named(self, name: str) -> PbxConfig:
         for pbx in self.pbx:
@@ -152,6 +261,10 @@ _SECTIONS: dict[str, type[Any]] = {
     "kpi": KpiConfig,
     "cti": CtiConfig,
     "emulator": EmulatorConfig,
+    "speech": SpeechConfig,
+    "recording": RecordingConfig,
+    "core_system": CoreSystemConfig,
+    "ticketing": TicketingConfig,
 }
 
 
@@ -169,6 +282,12 @@ def _coerce(cls: type[Any], key: str, raw: Any, where: str) -> Any:
     try:
         if isinstance(default, Secret) or "Secret" in type_name:
             return raw if isinstance(raw, Secret) else Secret(str(raw))
+        if isinstance(default, tuple):
+            # A TOML array of strings, or "a,b,c" in the environment.
+            items = raw.split(",") if isinstance(raw, str) else raw
+            if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+                raise ValueError(raw)
+            return tuple(i.strip() for i in items if i.strip())
         if isinstance(default, bool):
             if isinstance(raw, str):
                 if raw.lower() not in {"1", "0", "true", "false", "yes", "no"}:

@@ -15,7 +15,7 @@ import contextlib
 import dataclasses
 import secrets
 
-from hotline.compose import Runtime
+from hotline.compose import Runtime, start_demo_simulators
 from hotline.config import Config, PbxConfig, Secret
 from hotline.emulator import AgentSpec, AsteriskEmulator, EmulatorSettings
 from hotline.logs import get_logger
@@ -86,11 +86,14 @@ async def start_demo(cfg: Config, *, speed: float | None = None) -> tuple[Asteri
         )
     )
     ami_port = await emulator.start()
-    runtime = Runtime(demo_config(cfg, ami_port, secret))
+    demo_cfg, stop_simulators = await start_demo_simulators(demo_config(cfg, ami_port, secret))
+    runtime = Runtime(demo_cfg, on_stop=stop_simulators)
     try:
         await runtime.start()
     except BaseException:
         await emulator.stop()
+        for step in stop_simulators:
+            await step()
         raise
     retarget_agi(emulator, cfg.agi.host, runtime.agi_port)
     return emulator, runtime
@@ -136,8 +139,9 @@ async def run_demo(
         for task in (traffic, reporter):
             task.cancel()
         await asyncio.gather(traffic, reporter, return_exceptions=True)
-        await emulator.stop()
+        # hotline first, as when an operator stops it beside a running PBX; then the PBX.
         await runtime.stop()
+        await emulator.stop()
         kpis = runtime.live_kpis()
         print(
             f"hotline demo: stopped. offered {kpis.get('offered')}, answered {kpis.get('answered')}, "

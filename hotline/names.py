@@ -26,6 +26,18 @@ VAR_IVR_PATH: Final = "HOTLINE_IVR_PATH"
 """Menu path, '/'-separated (for the screen-pop and the recording index)."""
 VAR_SITE: Final = "HOTLINE_SITE"
 """Site that took the call (jakarta, yogyakarta), set by the dialplan."""
+VAR_LANG: Final = "HOTLINE_LANG"
+"""Language the caller chose in the IVR (id, en); CHANNEL(language) is set to the same."""
+VAR_VERIFIED: Final = "HOTLINE_VERIFIED"
+"""Identification: yes (verified by the core system), no (failed or impossible), empty (not tried)."""
+VAR_CUSTOMER_NO: Final = "HOTLINE_CUSTOMER_NO"
+"""Customer number the caller identified with (verified or not: see HOTLINE_VERIFIED)."""
+VAR_OUTLET_CODE: Final = "HOTLINE_OUTLET_CODE"
+"""SAPA line: code of the outlet that called (empty when it could not be identified)."""
+VAR_TICKET: Final = "HOTLINE_TICKET"
+"""Ticket key of the complaint the IVR opened, or the ticket the caller asked about."""
+VAR_PAYMENT_REF: Final = "HOTLINE_PAYMENT_REF"
+"""Reference of the payment made in the IVR during this call."""
 
 # --- Dialplan [globals] (set per PBX in extensions.conf, read by the dialplan only) ---
 GLOBAL_AGI_HOST: Final = "HOTLINE_AGI_HOST"
@@ -46,6 +58,12 @@ ALL_VARIABLES: Final = frozenset(
         VAR_IVR_CHOICE,
         VAR_IVR_PATH,
         VAR_SITE,
+        VAR_LANG,
+        VAR_VERIFIED,
+        VAR_CUSTOMER_NO,
+        VAR_OUTLET_CODE,
+        VAR_TICKET,
+        VAR_PAYMENT_REF,
         GLOBAL_AGI_HOST,
         GLOBAL_AGI_PORT,
         GLOBAL_HOME_SITE,
@@ -75,3 +93,14 @@ ALL_QUEUES: Final = (
     QUEUE_AGENT,
     QUEUE_SAPA_HELPDESK,
 )
+
+QUEUE_TRANSFER_EXTENSIONS: Final = {
+    QUEUE_SAPA_HELPDESK: "1600",
+    QUEUE_INFORMASI: "1601",
+    QUEUE_PENGADUAN: "1602",
+    QUEUE_PERMINTAAN: "1603",
+    QUEUE_SARAN: "1604",
+    QUEUE_PEMBAYARAN: "1605",
+    QUEUE_AGENT: "1606",
+}
+"""[from-agents] extensions that put a transferred caller into each queue (dialplans/hotline.conf)."""

@@ -55,9 +55,13 @@ class Faults:
     hang_s: float = 300.0
     """How long a hung request waits at most (the simulator's stop releases it at once)."""
     rules: list[FaultRule] = field(default_factory=list)
-    _released: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    requests_seen: int = 0
+    """Requests that reached the simulator (inspection routes excepted): did a client fail fast?"""
+    _released: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
-    def fail_next(self, count: int, status: int = 503, *, method: str | None = None, path: str | None = None) -> None:
+    def fail_next(
+        self, count: int, status: int = 503, *, method: str | None = None, path: str | None = None
+    ) -> None:
         self.rules.append(FaultRule("fail", count, status, method, path))
 
     def hang_next(self, count: int, *, method: str | None = None, path: str | None = None) -> None:
@@ -75,6 +79,7 @@ class Faults:
         return {
             "latency_s": self.latency_s,
             "fail_status": self.fail_status,
+            "requests_seen": self.requests_seen,
             "rules": [asdict(rule) for rule in self.rules],
         }
 
@@ -104,6 +109,7 @@ class Faults:
     async def middleware(self, request: web.Request, handler: _Handler) -> web.StreamResponse:
         if request.path.startswith(INSPECTION_PREFIX):
             return await handler(request)
+        self.requests_seen += 1
         if self.latency_s > 0:
             await asyncio.sleep(self.latency_s)
         if self.fail_status is not None:
@@ -170,7 +176,9 @@ def fault_routes(faults: Faults) -> list[web.RouteDef]:
 class SimulatorServer:
     """Runs one simulator's aiohttp app on 127.0.0.1 (port 0: an ephemeral port) for tests and demos."""
 
-    def __init__(self, app: web.Application, faults: Faults, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, app: web.Application, faults: Faults, *, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self._app = app
         self._faults = faults
         self._host = host

@@ -97,7 +97,7 @@ class Upstream:
 
     def backoff_delay(self, attempt: int) -> float:
         """Exponential backoff with jitter, so retrying callers do not arrive in lockstep."""
-        ceiling = min(self.backoff_max_s, self.backoff_s * (2**attempt))
+        ceiling: float = min(self.backoff_max_s, self.backoff_s * 2.0**attempt)
         return ceiling * (0.5 + random.random() / 2)
 
     async def request(

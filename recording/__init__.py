@@ -1,5 +1,9 @@
-"""Call recordings for QC: capture, index, search, listen, sample, score.
+"""Call recordings for QC: capture, index, search, listen, export, retention (docs/recordings.md).
 
-The foundation only reserves the package; the recording feature registers itself
-through ``feature`` like the others once it exists.
+The composition root uses :data:`feature`; ``hotline recordings ...`` comes from
+:data:`recording.cli.COMMANDS`.
 """
+
+from recording.feature import RecordingFeature, feature
+
+__all__ = ["RecordingFeature", "feature"]

@@ -6,9 +6,10 @@ each call's :class:`AgiSession` to its handler. A caller hangup surfaces as one
 exception type, :class:`AgiHangup`.
 """
 
+from hotline.agi.encoding import encode_command, quote_argument
 from hotline.agi.errors import AgiCommandError, AgiError, AgiHangup, AgiProtocolError, AgiTimeout
 from hotline.agi.events import AgiEnvironment, AgiReply, ConnectionClosed, HangupNotice
-from hotline.agi.protocol import AgiParser, encode_command, quote_argument
+from hotline.agi.protocol import AgiParser
 from hotline.agi.server import AgiHandler, AgiRouter, AgiServer, AgiServerStats
 from hotline.agi.session import AgiSession, GetDataResult, RecordResult, StreamResult
 

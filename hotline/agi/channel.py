@@ -19,19 +19,16 @@ Hangup rules (the single exception a handler needs is :class:`AgiHangup`):
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Callable
 from typing import Final
 
 from hotline.agi.connection import AgiConnection
+from hotline.agi.encoding import encode_command
 from hotline.agi.errors import AgiCommandError, AgiError, AgiHangup, AgiProtocolError, AgiTimeout
 from hotline.agi.events import AgiEnvironment, AgiReply, ConnectionClosed, HangupNotice
-from hotline.agi.protocol import encode_command
 from hotline.logs import get_logger
 
 DEAD_CHANNEL_CODE: Final = 511
-_CLOCK_SLACK: Final = 0.001
-"""asyncio may run a timer up to its clock resolution early; that is not a reason to re-arm."""
 
 _log = get_logger("hotline.agi")
 
@@ -55,9 +52,6 @@ class AgiChannel:
         self._parser = connection.parser
         self._on_command = on_command
         self._busy = False
-        self._expired = False
-        self._deadline: float | None = None
-        self._timer: asyncio.TimerHandle | None = None
         self._hungup = False
         self._hangup_reported = False
         self._broken: AgiError | None = None
@@ -86,22 +80,23 @@ class AgiChannel:
             raise RuntimeError("AGI commands of one session must be awaited one at a time")
         if self._broken is not None:
             self._raise_broken()
+        connection = self._connection
         parser = self._parser
         if parser.has_buffered:
             self._take_buffered_notices()
         delay = self.command_timeout if reply_timeout is None else reply_timeout
-        self._arm_deadline(None if math.isinf(delay) else delay)
+        connection.set_deadline(delay)
         self._busy = True
         # The exchange is inlined here rather than in a helper coroutine: every awaited
         # frame costs on each resume, and this is the path every command takes.
         try:
-            self._connection.write(line)
+            connection.write(line)
             if self._on_command is not None:
                 self._on_command()
             # The parser holds no complete event now (buffered ones were taken above): wait first.
             reply: AgiReply | None = None
             while reply is None:
-                await self._connection.wait_data()
+                await connection.wait_data()
                 while (event := parser.next_event()) is not None:
                     if type(event) is AgiReply:
                         if event.final:
@@ -121,7 +116,7 @@ class AgiChannel:
             raise
         finally:
             self._busy = False
-            self._deadline = None
+            connection.clear_deadline()
         if reply.code == DEAD_CHANNEL_CODE:
             self.note_hangup()
             raise AgiHangup(f"{name}: {reply.code} {reply.text}", reply)
@@ -137,39 +132,10 @@ class AgiChannel:
         self._hungup = True
         self._hangup_reported = True
 
-    def _arm_deadline(self, delay: float | None) -> None:
-        # One lazily re-armed timer per session instead of one timer per command: a command
-        # only records its deadline; the timer, when it fires, either expires the pending
-        # command or re-arms itself for the current deadline. Per command that costs one
-        # clock read instead of a timer allocation and two heap operations.
-        if delay is None:
-            self._deadline = None
-            return
-        loop = asyncio.get_running_loop()
-        self._deadline = deadline = loop.time() + delay
-        timer = self._timer
-        if timer is None or timer.when() > deadline:
-            if timer is not None:
-                timer.cancel()
-            self._timer = loop.call_at(deadline, self._on_timer)
-
-    def _on_timer(self) -> None:
-        self._timer = None
-        deadline = self._deadline
-        if not self._busy or deadline is None:
-            return
-        loop = asyncio.get_running_loop()
-        if loop.time() + _CLOCK_SLACK < deadline:
-            self._timer = loop.call_at(deadline, self._on_timer)
-            return
-        self._expired = True
-        # The pending wait then sees end-of-stream and command() reports the timeout.
-        self._connection.abort()
-
     def _failure(self, exc: Exception, line: bytes, delay: float) -> AgiError:
         """Close the broken stream and say why: deadline passed, peer gone, or garbage."""
         error: AgiError
-        if self._expired:
+        if self._connection.expired:
             error = AgiTimeout(f"no reply to {line[:60]!r} within {delay} s")
         elif isinstance(exc, AgiProtocolError):
             error = exc
@@ -198,17 +164,10 @@ class AgiChannel:
 
     def _break(self, error: AgiError) -> None:
         self._broken = error
-        self._cancel_timer()
         self._connection.close()
-
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
 
     def close(self) -> None:
         """Close the socket once pending writes are flushed (Asterisk then continues the dialplan)."""
         if self._broken is None:
             self._broken = AgiHangup("session closed")
-        self._cancel_timer()
         self._connection.close()

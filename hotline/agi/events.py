@@ -7,13 +7,17 @@ tests compare them with ``==``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Final
 from urllib.parse import parse_qsl
 
 from hotline.agi.errors import AgiProtocolError
 
 _UNKNOWN: Final = "unknown"
+NO_EXTRAS: Final[Mapping[str, str]] = MappingProxyType({})
+"""The ``extras`` of every short reply: read-only, so one reply object can be shared."""
 
 
 def _known(value: str | None) -> str | None:
@@ -52,7 +56,10 @@ class AgiEnvironment:
     def query(self) -> dict[str, str]:
         """Parameters of ``network_script``'s query (first value wins), e.g. ``{'pbx': 'jkt1'}``."""
         out: dict[str, str] = {}
-        for key, value in parse_qsl(self.network_script.partition("?")[2], keep_blank_values=True):
+        query = self.network_script.partition("?")[2]
+        if not query:
+            return out
+        for key, value in parse_qsl(query, keep_blank_values=True):
             out.setdefault(key, value)
         return out
 
@@ -115,14 +122,14 @@ class AgiReply:
     """One reply: ``200 result=1 (value) endpos=42``, ``510 ...``, or a whole 520 usage block.
 
     ``data`` is the text in parentheses (or trailing free text such as ``Gosub complete``);
-    ``extras`` the ``key=value`` pairs after it; ``usage`` the usage text of a 520 block;
+    ``extras`` the ``key=value`` pairs after it (read-only); ``usage`` the usage text of a 520 block;
     ``text`` everything after the code, as sent.
     """
 
     code: int
     result: str = ""
     data: str | None = None
-    extras: dict[str, str] = field(default_factory=dict)
+    extras: Mapping[str, str] = field(default_factory=dict)
     usage: str | None = None
     text: str = ""
 
@@ -203,7 +210,8 @@ def parse_reply_line(line: str) -> AgiReply:
         raise AgiProtocolError(f"not an AGI reply: {line[:80]!r}")
     rest = line[4:]
     if rest.startswith("result=") and " " not in rest:
-        return AgiReply(code=int(code_text), result=rest[7:], text=rest)  # the common short reply
+        # The common short reply.
+        return AgiReply(code=int(code_text), result=rest[7:], extras=NO_EXTRAS, text=rest)
     match = _RESULT_RE.match(rest)
     if match is None:
         return AgiReply(code=int(code_text), text=rest)

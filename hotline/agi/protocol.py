@@ -2,7 +2,8 @@
 
 Bytes from Asterisk go in with :meth:`AgiParser.receive_data` (``b""`` means the
 peer closed); events come out of :meth:`AgiParser.next_event` (``None`` means:
-feed more bytes). Commands become bytes with :func:`encode_command`.
+feed more bytes). Commands become bytes with :func:`encode_command` (from
+:mod:`hotline.agi.encoding`, re-exported here).
 
 Why the environment block is kept as bytes until its blank line: Asterisk writes
 UTF-8 caller names ("Śantoso") and TCP can cut a character in two between reads;
@@ -22,11 +23,12 @@ are sticky: once raised, every later call raises the same error.
 
 from __future__ import annotations
 
-import re
 from typing import Final
 
+from hotline.agi.encoding import MAX_COMMAND_BYTES, encode_command, quote_argument
 from hotline.agi.errors import AgiProtocolError
 from hotline.agi.events import (
+    NO_EXTRAS,
     AgiEnvironment,
     AgiEvent,
     AgiReply,
@@ -37,10 +39,20 @@ from hotline.agi.events import (
 
 MAX_LINE_BYTES: Final = 64 * 1024
 MAX_BLOCK_BYTES: Final = 256 * 1024
-MAX_COMMAND_BYTES: Final = 2047
-"""Asterisk reads a command into a 2048-byte buffer; a longer line would run as two commands."""
 
 _HANGUP_LINE: Final = b"HANGUP"
+_HANGUP_NOTICE: Final = HangupNotice()
+
+_KNOWN_LINES: dict[bytes, AgiEvent] = {_HANGUP_LINE: _HANGUP_NOTICE}
+"""Events of the lines that make up nearly all of the traffic, parsed once per process.
+
+``200 result=0`` and its kin are immutable and identical every time, so each is parsed
+once and then found with one dict lookup. Only the short form with a result of at most
+two characters is kept (``-1``, a digit's ASCII code, a menu choice): that bounds the
+table and keeps what callers type (account numbers, PINs) and variable values out of it.
+"""
+_KNOWN_LINES_MAX: Final = 1024
+_KNOWN_LINE_BYTES: Final = len(b"200 result=-1")
 
 _ENVIRONMENT, _REPLIES, _USAGE, _CLOSED = range(4)
 
@@ -85,7 +97,7 @@ class AgiParser:
         self._usage_code = ""
         self._usage_first = ""
 
-    def receive_data(self, data: bytes) -> None:
+    def receive_data(self, data: bytes | bytearray | memoryview) -> None:
         """Feed bytes read from the socket; ``b""`` tells the parser the peer closed."""
         if not data:
             self._eof = True
@@ -100,7 +112,9 @@ class AgiParser:
             if self._state == _ENVIRONMENT:
                 return self._take_environment()
             while (line := self._next_line()) is not None:
-                event = self._on_line(line)
+                event = _KNOWN_LINES.get(line) if self._state == _REPLIES else None
+                if event is None:
+                    event = self._on_line(line)
                 if event is not None:
                     return event
             return self._on_eof() if self._eof else None
@@ -135,7 +149,7 @@ class AgiParser:
 
     def _on_line(self, line: bytes) -> AgiEvent | None:
         if line == _HANGUP_LINE:
-            return HangupNotice()
+            return _HANGUP_NOTICE
         if self._state == _USAGE:
             return self._on_usage_line(line)
         if not line:
@@ -146,7 +160,14 @@ class AgiParser:
             self._usage_code = text[:3]
             self._usage_first = text[4:]
             return None
-        return parse_reply_line(text)
+        reply = parse_reply_line(text)
+        if (
+            len(line) <= _KNOWN_LINE_BYTES
+            and reply.extras is NO_EXTRAS  # the short form: nothing after the result
+            and len(_KNOWN_LINES) < _KNOWN_LINES_MAX
+        ):
+            _KNOWN_LINES[line] = reply
+        return reply
 
     def _grow_block(self, line: bytes) -> None:
         self._block.append(line)
@@ -236,49 +257,6 @@ def _loose_entry(entry: str) -> tuple[str, str]:
     if not colon or not key.strip():
         raise AgiProtocolError(f"not an AGI environment line: {entry[:80]!r}")
     return key.strip(), value.removeprefix(" ")
-
-
-# parse_args() in res_agi.c splits on space and tab; '"' toggles grouping (and starts a
-# word even when empty, so '""' is an empty argument); '\' makes the next character literal,
-# inside or outside quotes. So an argument needs quotes when it is empty or holds one of these.
-_NEEDS_QUOTES: Final = re.compile(r'[ \t"\\]')
-_FORBIDDEN: Final = re.compile(r"[\r\n\x00]")
-_COMMAND_NAME: Final = re.compile(r"[A-Za-z]+(?: [A-Za-z]+)*")
-_VALID_NAMES: set[str] = set()
-
-
-def quote_argument(arg: str | int) -> str:
-    """Quote one argument so Asterisk's parse_args() reads it back unchanged."""
-    if type(arg) is int:
-        return str(arg)
-    text = str(arg)
-    if _FORBIDDEN.search(text):
-        raise ValueError(f"AGI argument cannot contain CR, LF or NUL: {text[:40]!r}")
-    if text and not _NEEDS_QUOTES.search(text):
-        return text
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def encode_command(name: str, *args: str | int) -> bytes:
-    """``encode_command('STREAM FILE', 'beep', '')`` -> ``b'STREAM FILE beep ""\\n'``.
-
-    ``name`` is the command itself (words of letters, sent as is); every argument is
-    quoted as needed. Raises ``ValueError`` for a newline in an argument or a line
-    Asterisk could not read whole.
-    """
-    if name not in _VALID_NAMES:
-        if not _COMMAND_NAME.fullmatch(name):
-            raise ValueError(f"not an AGI command name: {name!r}")
-        if len(_VALID_NAMES) < 256:  # the set of command names in use is small
-            _VALID_NAMES.add(name)
-    text = " ".join([name, *map(quote_argument, args)])
-    try:
-        line = text.encode("utf-8") + b"\n"
-    except UnicodeEncodeError as exc:  # a lone surrogate, e.g. from a badly decoded source
-        raise ValueError(f"AGI command is not valid Unicode: {exc.reason}") from None
-    if len(line) > MAX_COMMAND_BYTES:
-        raise ValueError(f"AGI command of {len(line)} bytes exceeds Asterisk's {MAX_COMMAND_BYTES}")
-    return line
 
 
 __all__ = [

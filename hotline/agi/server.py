@@ -10,21 +10,27 @@ another. The server owns the HOTLINE_STATUS channel variable's fallback values:
   ``session.set_variable``) and the caller is still there, ``HOTLINE_STATUS=OK``;
 - the caller hung up (:class:`AgiHangup` escaped the handler): nothing more is sent.
 
-Every log line of a session carries ``pbx`` and ``uniqueid`` (``hotline.logs.bind_call``).
+Every log line of a session carries ``pbx`` and ``uniqueid``, the keys of
+``hotline.logs.bind_call``: they are bound in the session's own task (each connection
+runs in one), so they need no reset and cost two context variable writes, not a
+context manager around the whole call.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Final
 
-from hotline.agi.connection import AgiConnection
+from structlog.contextvars import bind_contextvars
+
+from hotline.agi.connection import READ_BUFFER_BYTES, AgiConnection
 from hotline.agi.errors import AgiCommandError, AgiError, AgiHangup, AgiProtocolError, AgiTimeout
 from hotline.agi.events import AgiEnvironment
 from hotline.agi.session import AgiSession
-from hotline.logs import bind_call, get_logger
+from hotline.logs import get_logger
 from hotline.names import STATUS_FAILED, STATUS_NOROUTE, STATUS_OK, VAR_STATUS
 
 AgiHandler = Callable[[AgiSession], Awaitable[None]]
@@ -38,6 +44,9 @@ ERROR_TIMEOUT: Final = "timeout"
 ERROR_PROTOCOL: Final = "protocol"
 
 _log = get_logger("hotline.agi")
+# A structlog call costs microseconds even when its level is filtered out. hotline.logs.configure()
+# gives the stdlib root logger the same level, and asking the stdlib is cheap (it caches the answer).
+_stdlib_log = logging.getLogger("hotline.agi")
 
 
 class AgiRouter:
@@ -88,16 +97,6 @@ def _error_kind(exc: Exception) -> str:
     return ERROR_HANDLER
 
 
-async def _read_environment(connection: AgiConnection) -> AgiEnvironment:
-    while True:
-        event = connection.parser.next_event()
-        if isinstance(event, AgiEnvironment):
-            return event
-        if event is not None:  # the parser yields nothing else before the environment
-            raise AgiProtocolError(f"unexpected {type(event).__name__} before the environment")
-        await connection.wait_data()
-
-
 class AgiServer:
     """FastAGI listener. ``await start()`` returns the bound port (``port=0``: any free one)."""
 
@@ -121,14 +120,19 @@ class AgiServer:
         self.stats = AgiServerStats()
         self._pbx_for_peer = pbx_for_peer
         self._server: asyncio.Server | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> int:
         if self._server is not None:
             raise RuntimeError("AgiServer already started")
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
+        read_buffer = memoryview(bytearray(READ_BUFFER_BYTES))
         self._server = await loop.create_server(
-            lambda: AgiConnection(self._on_connected), self.host, self.port, backlog=self.backlog
+            lambda: AgiConnection(self._on_connected, read_buffer=read_buffer, loop=loop),
+            self.host,
+            self.port,
+            backlog=self.backlog,
         )
         self.port = self._server.sockets[0].getsockname()[1]
         _log.info("agi_server_listening", host=self.host, port=self.port, routes=sorted(self.router.scripts))
@@ -149,7 +153,8 @@ class AgiServer:
 
     def _on_connected(self, connection: AgiConnection) -> None:
         # One task per connection: a slow or stuck session never delays another.
-        task = asyncio.get_running_loop().create_task(self._serve(connection))
+        assert self._loop is not None  # set by start(), which created the listener
+        task = self._loop.create_task(self._serve(connection))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -163,35 +168,55 @@ class AgiServer:
         return pbx or "unknown"
 
     async def _serve(self, connection: AgiConnection) -> None:
-        self.stats.sessions_total += 1
-        self.stats.sessions_active += 1
+        stats = self.stats
+        stats.sessions_total += 1
+        stats.sessions_active += 1
         try:
-            try:
-                async with asyncio.timeout(self.environment_timeout):
-                    env = await _read_environment(connection)
-            except (AgiProtocolError, TimeoutError) as exc:
-                self.stats.count_error(ERROR_ENVIRONMENT)
-                reason = str(exc) or "no complete environment in time"
-                _log.warning("agi_bad_environment", peer=connection.peer_ip, reason=reason)
+            env = await self._read_environment(connection)
+            if env is None:
                 return
             pbx = self._pbx(env, connection.peer_ip)
+            uniqueid = env.uniqueid
+            if uniqueid:
+                bind_contextvars(pbx=pbx, uniqueid=uniqueid)
+            else:
+                bind_contextvars(pbx=pbx)
             session = AgiSession(
                 env,
                 connection,
                 pbx=pbx,
                 command_timeout=self.command_timeout,
-                on_command=self.stats.count_command,
+                on_command=stats.count_command,
             )
-            with bind_call(pbx, env.uniqueid or None):
-                try:
-                    await self._run(session, connection.peer_ip)
-                finally:
-                    if session.hungup:
-                        self.stats.hangups_total += 1
-                    session.close()
+            try:
+                await self._run(session, connection.peer_ip)
+            finally:
+                if session.hungup:
+                    stats.hangups_total += 1
+                session.close()
         finally:
-            self.stats.sessions_active -= 1
+            stats.sessions_active -= 1
             connection.close()
+
+    async def _read_environment(self, connection: AgiConnection) -> AgiEnvironment | None:
+        """The agi_* block, or None (logged and counted) if the peer failed to send one in time."""
+        parser = connection.parser
+        connection.set_deadline(self.environment_timeout)
+        try:
+            while (event := parser.next_event()) is None:
+                await connection.wait_data()
+        except AgiProtocolError as exc:
+            reason = "no complete environment in time" if connection.expired else str(exc)
+        else:
+            if isinstance(event, AgiEnvironment):
+                return event
+            # The parser yields nothing else before the environment.
+            reason = f"unexpected {type(event).__name__} before the environment"
+        finally:
+            connection.clear_deadline()
+        self.stats.count_error(ERROR_ENVIRONMENT)
+        _log.warning("agi_bad_environment", peer=connection.peer_ip, reason=reason)
+        return None
 
     async def _run(self, session: AgiSession, peer_ip: str) -> None:
         script = session.env.script
@@ -201,7 +226,8 @@ class AgiServer:
             _log.error("agi_no_route", script=script, peer=peer_ip)
             await self._set_status(session, STATUS_NOROUTE)
             return
-        _log.debug("agi_session_start", script=script, channel=session.env.channel)
+        if _stdlib_log.isEnabledFor(logging.DEBUG):
+            _log.debug("agi_session_start", script=script, channel=session.env.channel)
         try:
             await handler(session)
         except AgiHangup as exc:

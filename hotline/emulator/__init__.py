@@ -34,7 +34,8 @@ AMI: banner ``Asterisk Call Manager/11.0.0``; Login plain or MD5 (Challenge);
 ``Events: on|off|<classes>``; timestamped events; VarSet filtered out by default
 (``event_filter_out``); ``channelvars`` adds ``ChanVariable:`` lines. Actions: Ping,
 QueueStatus, QueueSummary, QueueAdd, QueueRemove, QueuePause, CoreShowChannels,
-Originate, Hangup, Redirect, MixMonitor, StopMixMonitor, MixMonitorMute, Command,
+Originate, Hangup, Redirect, PJSIPNotify (Event=hold|talk), Atxfer, MixMonitor,
+StopMixMonitor, MixMonitorMute, Command,
 Events, Challenge, Logoff. Not emitted: CEL, RTCP*, the ``Queue:<name>_avail``
 device states (see tests/emulator/test_conformance.py for why).
 """

@@ -44,6 +44,8 @@ class ActionHandler(ChannelActions):
             "originate": self.originate,
             "hangup": self.hangup,
             "redirect": self.redirect,
+            "pjsipnotify": self.pjsip_notify,
+            "atxfer": self.atxfer,
             "mixmonitor": self.mixmonitor,
             "stopmixmonitor": self.stop_mixmonitor,
             "mixmonitormute": self.mixmonitor_mute,

@@ -39,6 +39,8 @@ class AgiCall(Protocol):
 
     def take_digit(self, instant: float, digit: str) -> None: ...
 
+    def end_silence(self) -> None: ...
+
     async def sleep_to(self, instant: float) -> float: ...
 
 
@@ -123,6 +125,7 @@ async def get_data(call: AgiCall, args: list[str]) -> Outcome:
             if hung_up:
                 return Outcome("200 result=-1", True)
             if key is None:
+                call.end_silence()
                 return Outcome(f"200 result={typed} (timeout)")
         if key == "#":
             return Outcome(f"200 result={typed}")
@@ -141,6 +144,8 @@ async def get_option(call: AgiCall, args: list[str]) -> Outcome:
     if not hung_up and key is None:
         timeout = int(args[2]) / 1000 if len(args) > 2 and args[2].isdigit() else 5.0
         reached, key, hung_up = await _listen(call, call.t + timeout, args[1])
+        if not hung_up and key is None:
+            call.end_silence()
     if hung_up:
         return Outcome(f"200 result=-1 endpos={endpos}", True)
     return Outcome(f"200 result={ord(key) if key else 0} endpos={endpos}")
@@ -152,6 +157,8 @@ async def wait_for_digit(call: AgiCall, args: list[str]) -> Outcome:
     _, key, hung_up = await _listen(call, end, None)
     if hung_up:
         return Outcome("200 result=-1", True)
+    if key is None:
+        call.end_silence()
     return Outcome(f"200 result={ord(key) if key else 0}")
 
 

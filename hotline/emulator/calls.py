@@ -12,16 +12,20 @@ import asyncio
 import math
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
 from hotline import names
 from hotline.emulator.agi_client import FastAgiClient
 from hotline.emulator.channels import Channel
 from hotline.emulator.pbx import PbxCore, cdr_time
 from hotline.emulator.queue_app import QueueApp
+from hotline.emulator.recorder import recording_path, write_recording
 from hotline.emulator.script import CallResult, CallScript
 from hotline.logs import bind_call, get_logger, mask_number
 
 _log = get_logger(__name__)
+SILENCE = "."
+"""In CallScript.digits: no key until the current digit-reading command times out."""
 
 
 @dataclass
@@ -56,6 +60,8 @@ class CallRunner:
         self._digit_index = 0
         self.cdrs: list[CdrRecord] = []
         self.last_app = ("", "")
+        self.recording_file: Path | None = None
+        self.recording_started_at = self.t
         self.channel: Channel = core.channels.create(
             f"PJSIP/{core.settings.trunk}",
             self.t,
@@ -107,11 +113,18 @@ class CallRunner:
     def next_digit(self, start: float) -> tuple[float, str] | None:
         if self._digit_index >= len(self.script.digits):
             return None
+        if self.script.digits[self._digit_index] == SILENCE:
+            return None  # the caller stays silent until the running command times out
         if self._digit_index == 0:
             at = max(self.started_at + self.script.first_digit_at_s, start)
         else:
             at = start + self.script.digit_gap_s
         return at, self.script.digits[self._digit_index]
+
+    def end_silence(self) -> None:
+        """A digit-reading command timed out: a scripted silence (``.``) is over."""
+        if self._digit_index < len(self.script.digits) and self.script.digits[self._digit_index] == SILENCE:
+            self._digit_index += 1
 
     def take_digit(self, instant: float, digit: str) -> None:
         self._digit_index += 1
@@ -184,7 +197,13 @@ class CallRunner:
         core.set_variable(ch, "AGISTATUS", status, self.t)
         ch.priority = 3
         self.newexten("MixMonitor", f"{ch.uniqueid}.wav,b")
-        core.set_variable(ch, "MIXMONITOR_FILENAME", f"/var/spool/asterisk/monitor/{ch.uniqueid}.wav", self.t)
+        filename = f"/var/spool/asterisk/monitor/{ch.uniqueid}.wav"
+        if settings.recording_dir is not None:
+            site, zone = settings.recording_site, settings.recording_timezone
+            self.recording_file = recording_path(settings.recording_dir, site, ch.uniqueid, self.t, zone)
+            self.recording_started_at = self.t
+            filename = str(self.recording_file)
+        core.set_variable(ch, "MIXMONITOR_FILENAME", filename, self.t)
         core.channel_event("MixMonitorStart", ch, self.t)
         queue_name = ch.variables.get(names.VAR_QUEUE) or names.FALLBACK_QUEUE
         ch.priority = 4
@@ -218,6 +237,10 @@ class CallRunner:
         if self.result.outcome == "unknown" and not self.result.queues:
             self.result.outcome = "ivr_hangup"
         core.channel_event("SoftHangupRequest", ch, self.t, [("Cause", "16")])
+        if self.recording_file is not None and self.result.agents:
+            # MixMonitor(,b) writes only while bridged: a call nobody answered leaves no file.
+            seconds = min(core.settings.recording_max_s, max(0.1, self.t - self.recording_started_at))
+            write_recording(self.recording_file, seconds)
         core.hang_up_channel(ch, self.t, cause)
         if not self.cdrs or self.last_app[0] not in ("Queue", ""):
             start = self.cdrs[-1].end if self.cdrs else self.started_at

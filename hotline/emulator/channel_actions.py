@@ -1,4 +1,4 @@
-"""AMI actions that act on channels: Originate, Hangup, Redirect, MixMonitor*, Command."""
+"""AMI actions on channels: Originate, Hangup, Redirect, PJSIPNotify, Atxfer, MixMonitor*, Command."""
 
 from __future__ import annotations
 
@@ -87,6 +87,46 @@ class ChannelActions:
         runner.wake()
         return [response(action, "Success", "Redirect successful")]
 
+    def pjsip_notify(self, action: dict[str, str]) -> Reply:
+        """PJSIPNotify ``Variable: Event=hold|talk``: the phone obeys as a desk phone with CTI control does.
+
+        The phone sends a re-INVITE, so Asterisk raises Hold/Unhold on the phone's channel and
+        music on hold on the other party, exactly as when the agent presses the hold key.
+        """
+        endpoint = action.get("endpoint", "")
+        if not endpoint or self.core.settings.agent(endpoint) is None:
+            return [response(action, "Error", f"Unable to retrieve endpoint {endpoint}")]
+        event = action.get("variable", "").partition("=")[2].strip().lower()
+        now = self.core.now()
+        for agent in self.core.channels.live():
+            if agent.device != f"PJSIP/{endpoint}" or not agent.bridge_id:
+                continue
+            caller = next(
+                (c for c in self.core.channels.live() if c.bridge_id == agent.bridge_id and c is not agent),
+                None,
+            )
+            if caller is None:
+                continue
+            if event == "hold" and not caller.on_hold:
+                self.core.channel_event("Hold", agent, now, [("MusicClass", "default")])
+                self.core.channel_event("MusicOnHoldStart", caller, now, [("Class", "default")])
+                caller.on_hold = True
+            elif event == "talk" and caller.on_hold:
+                self.core.channel_event("Unhold", agent, now)
+                caller.on_hold = False
+                self.core.channel_event("MusicOnHoldStop", caller, now)
+            self.core.refresh_device(caller.device, now)
+        return [response(action, "Success", "NOTIFY sent")]
+
+    def atxfer(self, action: dict[str, str]) -> Reply:
+        """Atxfer: accepted for a bridged channel (the consultation call itself is not played)."""
+        channel = self._channel(action)
+        if channel is None:
+            return [response(action, "Error", "No such channel")]
+        if not action.get("exten"):
+            return [response(action, "Error", "No extension specified")]
+        return [response(action, "Success", "Atxfer successfully queued")]
+
     def mixmonitor(self, action: dict[str, str]) -> Reply:
         channel = self._channel(action)
         if channel is None:
@@ -102,8 +142,16 @@ class ChannelActions:
         return [response(action, "Success", None)]
 
     def mixmonitor_mute(self, action: dict[str, str]) -> Reply:
-        if self._channel(action) is None:
+        channel = self._channel(action)
+        if channel is None:
             return [response(action, "Error", "No such channel")]
+        state = action.get("state", "1").strip() or "1"
+        direction = action.get("direction", "both").strip().lower() or "both"
+        if state not in ("0", "1") or direction not in ("read", "write", "both"):
+            return [response(action, "Error", "Invalid state or direction")]
+        # Asterisk 16.17+/18.3+ publishes the change (class call), whoever sent the action.
+        extra = [("Direction", direction), ("State", state)]
+        self.core.channel_event("MixMonitorMute", channel, self.core.now(), extra)
         return [response(action, "Success", None)]
 
     def command(self, action: dict[str, str]) -> Reply:

@@ -16,7 +16,10 @@ class CallScript:
     caller_number: str
     caller_name: str = ""
     digits: str = ""
-    """Keys the caller presses in the IVR, one per digit-reading AGI command."""
+    """Keys the caller presses in the IVR, in order: each key comes ``digit_gap_s`` after the
+    digit-reading command that takes it starts (GET DATA takes several, up to its maximum or ``#``).
+    A ``.`` is silence: the caller keys nothing until the current digit-reading command times
+    out (``"..2"``: two menu rounds time out, the third gets 2)."""
     first_digit_at_s: float = 1.2
     """When the first key is pressed (after answer); later keys come ``digit_gap_s`` after a prompt starts."""
     digit_gap_s: float = 0.8
@@ -51,8 +54,8 @@ class CallScript:
                 raise ValueError(f"{name} must be >= 0, not {value}")
         if self.hold_len_s < 0 or self.default_talk_s <= 0:
             raise ValueError("hold_len_s must be >= 0 and default_talk_s > 0")
-        if any(d not in "0123456789*#" for d in self.digits):
-            raise ValueError(f"digits may only hold 0-9, * and #, not {self.digits!r}")
+        if any(d not in "0123456789*#." for d in self.digits):
+            raise ValueError(f"digits may only hold 0-9, *, # and . (silence), not {self.digits!r}")
 
 
 @dataclass

@@ -124,6 +124,13 @@ class EmulatorSettings:
     """Real seconds to wait for the FastAGI server before AGISTATUS=FAILURE."""
     agi_command_timeout_s: float = 30.0
     """Real seconds to wait for the next AGI command before the session is dropped."""
+    recording_dir: str | None = None
+    """MixMonitor's spool folder: when set, every call an agent answered leaves a WAV there, named
+    as the shipped dialplan names it (``<site>/<YYYY>/<MM>/<DD>/<uniqueid>.wav``)."""
+    recording_site: str = "jakarta"
+    recording_timezone: str = "Asia/Jakarta"
+    recording_max_s: float = 2.0
+    """Seconds of audio at most in an emulated recording (the rest of the call is not written)."""
 
     def queue_specs(self) -> tuple[QueueSpec, ...]:
         return self.queues or default_queues(self.agents, names.ALL_QUEUES)

@@ -1,31 +1,76 @@
-"""``hotline kpi``: the contact center's KPIs from the store, for a time window.
+"""``hotline kpi``: the contact center's KPIs for a time window, from the store or a queue_log.
 
-Definitions live in :mod:`hotline.kpi.definitions`; this module only selects the
-rows, runs the math and prints the result (a table, or one JSON object).
+Definitions live in :mod:`hotline.kpi.definitions`, intervals in :mod:`hotline.kpi.intervals`;
+this module reads the options, selects the attempts (from the store, or from an Asterisk
+queue_log file alone), and prints a table, CSV or one JSON object. ``--reconcile`` compares the
+store with a queue_log (:mod:`hotline.kpi.reconcile`) and exits 1 when they differ.
+See docs/kpi.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from hotline.config import Config, ConfigError
+from hotline.kpi import reconcile as reconciliation
+from hotline.kpi import render
+from hotline.kpi.definitions import GROUPINGS
+from hotline.kpi.facts import QueueAttempt
+from hotline.kpi.from_queue_log import QueueLogError, QueueLogResult, parse_queue_log
+from hotline.kpi.intervals import parse_interval, zone
+from hotline.kpi.report import ReportOptions, build_report, within
+
+DEFAULT_QUEUE_LOG_PBX = "queue_log"
 
 
 def add_arguments(kpi: argparse.ArgumentParser) -> None:
-    kpi.add_argument("--from", dest="since", metavar="ISO", help="window start, ISO 8601 (default: all)")
-    kpi.add_argument(
-        "--to", dest="until", metavar="ISO", help="window end, ISO 8601, exclusive (default: now)"
+    """Add the ``hotline kpi`` options (an option the parser already has is left as it is)."""
+    _add(kpi, "--from", dest="since", metavar="ISO", help="window start, ISO 8601; bare = local time")
+    _add(kpi, "--to", dest="until", metavar="ISO", help="window end, ISO 8601, exclusive (default: no end)")
+    _add(
+        kpi,
+        "--pbx",
+        metavar="NAME",
+        help="only this PBX; with --queue-log the name its calls get (default 'queue_log')",
     )
-    kpi.add_argument("--pbx", metavar="NAME", help="only this PBX")
-    kpi.add_argument("--json", action="store_true", help="print one JSON object")
+    _add(kpi, "--json", action="store_true", help="print one JSON object")
+    _add(kpi, "--csv", action="store_true", help="print CSV: a header row, then one row per interval/group")
+    _add(
+        kpi,
+        "--interval",
+        metavar="SPAN",
+        help="per-interval breakdown on the local clock: 15, 30, 60 (minutes), 15m, 1h, day, week, month",
+    )
+    _add(kpi, "--by", choices=GROUPINGS, help="one set of KPIs per queue, agent or site")
+    _add(
+        kpi,
+        "--queue-log",
+        metavar="FILE",
+        help="compute the KPIs from this Asterisk queue_log file alone (no database)",
+    )
+    _add(
+        kpi,
+        "--reconcile",
+        action="store_true",
+        help="compare the store (AMI) with --queue-log FILE; exit 1 when any call differs",
+    )
 
 
-def _parse_time(text: str | None, tz: str, what: str) -> float | None:
+def _add(parser: argparse.ArgumentParser, *flags: str, **options: Any) -> None:
+    # An option the command line parser defined itself keeps that definition.
+    with contextlib.suppress(argparse.ArgumentError):
+        parser.add_argument(*flags, **options)
+
+
+def _parse_time(text: str | None, tz: ZoneInfo, what: str) -> float | None:
     if text is None:
         return None
     try:
@@ -34,51 +79,136 @@ def _parse_time(text: str | None, tz: str, what: str) -> float | None:
         raise ConfigError(f"{what}: not an ISO 8601 date/time: {text!r}") from None
     if moment.tzinfo is None:
         # A bare date/time means the contact center's local time (Asia/Jakarta by default).
-        moment = moment.replace(tzinfo=ZoneInfo(tz))
+        moment = moment.replace(tzinfo=tz)
     return moment.timestamp()
 
 
-# --------------------------------------------------------------------------------------------
-
-
-def _format_seconds(value: Any) -> str:
-    return "-" if value is None else f"{value:.1f} s"
+def _check_combinations(args: argparse.Namespace) -> None:
+    if args.json and args.csv:
+        raise ConfigError("--json and --csv: choose one output format")
+    if args.reconcile and not args.queue_log:
+        raise ConfigError("--reconcile needs --queue-log FILE (the log to compare the store with)")
+    if args.reconcile and (args.interval or args.by or args.csv):
+        raise ConfigError("--reconcile compares whole-window KPIs: it takes no --interval, --by or --csv")
 
 
 async def run_kpi(cfg: Config, args: argparse.Namespace) -> int:
-    from hotline.kpi.definitions import summarize
-    from hotline.kpi.facts import QueueAttempt
-    from hotline.store import db, repo
-
-    since = _parse_time(args.since, cfg.kpi.timezone, "--from")
-    until = _parse_time(args.until, cfg.kpi.timezone, "--to")
+    """Run ``hotline kpi``; 0 on success, 1 when ``--reconcile`` finds a difference."""
+    _check_combinations(args)
+    tz = zone(cfg.kpi.timezone)
+    since = _parse_time(args.since, tz, "--from")
+    until = _parse_time(args.until, tz, "--to")
     if since is not None and until is not None and until <= since:
         raise ConfigError("--to must be after --from")
+    interval = parse_interval(args.interval) if args.interval is not None else None
+    if args.reconcile:
+        return await _reconcile(cfg, args, since, until)
+    extra: dict[str, Any] = {"source": "queue_log" if args.queue_log else "ami", "timezone": cfg.kpi.timezone}
+    if args.queue_log:
+        from_log, extra["queue_log_errors"] = await _read_queue_log(
+            Path(args.queue_log), args.pbx or DEFAULT_QUEUE_LOG_PBX
+        )
+        attempts = within(from_log, since, until)
+    else:
+        attempts = await _from_store(cfg, since, until, args.pbx)
+    if interval is not None:
+        extra["interval"] = interval.label
+    sites = {pbx.name: pbx.site for pbx in cfg.pbx}
+    options = ReportOptions(
+        tz=tz,
+        service_level_s=cfg.kpi.service_level_seconds,
+        short_abandon_s=cfg.kpi.short_abandon_seconds,
+        since=since,
+        until=until,
+        interval=interval,
+        by=args.by,
+        site_of=lambda pbx: sites.get(pbx, pbx),
+    )
+    report = build_report(attempts, options)
+    if args.json:
+        _print_json({**report.as_json(), **extra})
+    elif args.csv:
+        sys.stdout.write(render.to_csv(report, args.by))
+    else:
+        source = f"queue_log {args.queue_log}" if args.queue_log else "the store"
+        window = f"{args.since or 'beginning'} .. {args.until or 'end'}"
+        where = f" (pbx {args.pbx})" if args.pbx else ""
+        title = f"KPIs {window}{where}, from {source}, {cfg.kpi.timezone}"
+        text = render.to_text(
+            report, title, scr_target=cfg.kpi.scr_target, aht_target=cfg.kpi.aht_target, by=args.by
+        )
+        print(text)
+    return 0
+
+
+async def _from_store(
+    cfg: Config, since: float | None, until: float | None, pbx: str | None
+) -> list[QueueAttempt]:
+    from hotline.store import db, repo
+
     engine = db.create_engine(cfg.store.url)
     try:
         await db.migrate(engine)
-        rows = await repo.load_attempts(engine, since=since, until=until, pbx=args.pbx, source="ami")
+        rows = await repo.load_attempts(engine, since=since, until=until, pbx=pbx, source="ami")
     finally:
         await engine.dispose()
-    attempts = [QueueAttempt(**row) for row in rows]
-    summary = summarize(
-        attempts, service_level_s=cfg.kpi.service_level_seconds, short_abandon_s=cfg.kpi.short_abandon_seconds
+    return [QueueAttempt(**row) for row in rows]
+
+
+async def _read_queue_log(path: Path, pbx: str) -> tuple[list[QueueAttempt], int]:
+    """The attempts of a queue_log file and how many lines were unreadable (each one warned of)."""
+    try:
+        result = await asyncio.to_thread(_parse_file, path, pbx)
+    except FileNotFoundError:
+        raise ConfigError(f"--queue-log: file not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"--queue-log: is a directory: {path}") from None
+    except OSError as exc:
+        raise ConfigError(f"--queue-log: cannot read {path}: {exc.strerror or exc}") from None
+    _warn(path, result.errors)
+    return result.attempts, len(result.errors)
+
+
+def _parse_file(path: Path, pbx: str) -> QueueLogResult:
+    # A stray non-UTF-8 byte in a caller name must not cost the rest of the log.
+    with path.open(encoding="utf-8", errors="replace", newline="") as lines:
+        return parse_queue_log(lines, pbx=pbx)
+
+
+def _warn(path: Path, errors: list[QueueLogError]) -> None:
+    for error in errors:
+        print(f"hotline: warning: {path}: {error}", file=sys.stderr)
+    if errors:
+        print(f"hotline: warning: {path}: {len(errors)} malformed line(s) skipped", file=sys.stderr)
+
+
+async def _reconcile(cfg: Config, args: argparse.Namespace, since: float | None, until: float | None) -> int:
+    from_ami = await _from_store(cfg, since, until, args.pbx)
+    pbxs = sorted({a.pbx for a in from_ami})
+    if args.pbx is None and len(pbxs) > 1:
+        raise ConfigError(
+            f"--reconcile: the store holds calls of several PBXs ({', '.join(pbxs)}); "
+            "name the one the queue_log comes from with --pbx"
+        )
+    # The queue_log's calls take the store's PBX name, so that both sides count the same calls.
+    pbx = args.pbx or (pbxs[0] if pbxs else DEFAULT_QUEUE_LOG_PBX)
+    from_log, _ = await _read_queue_log(Path(args.queue_log), pbx)
+    from_log = within(from_log, since, until)
+    result = reconciliation.reconcile(
+        from_ami,
+        from_log,
+        service_level_s=cfg.kpi.service_level_seconds,
+        short_abandon_s=cfg.kpi.short_abandon_seconds,
     )
-    result = summary.as_dict()
     if args.json:
-        json.dump(result, sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
-        return 0
-    window = f"{args.since or 'beginning'} .. {args.until or 'now'}"
-    scr = result.get("scr")
-    lines = [
-        f"KPIs {window}" + (f" (pbx {args.pbx})" if args.pbx else ""),
-        f"  offered    {result['offered']}",
-        f"  answered   {result['answered']}",
-        f"  abandoned  {result['abandoned']}",
-        f"  SCR        {'-' if scr is None else f'{scr:.2f} %'}   (target >= {cfg.kpi.scr_target:g} %)",
-        f"  AHT        {_format_seconds(result.get('aht'))}   (target <= {cfg.kpi.aht_target:g} s)",
-        f"  ASA        {_format_seconds(result.get('asa'))}",
-    ]
-    print("\n".join(lines))
-    return 0
+        _print_json(result.as_dict())
+    else:
+        print(
+            reconciliation.to_text(result, ami_label="AMI (store)", log_label=f"queue_log {args.queue_log}")
+        )
+    return 0 if result.agree else 1
+
+
+def _print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, ensure_ascii=False)
+    sys.stdout.write("\n")

@@ -296,7 +296,8 @@ def summarize_by(
         offered[bucket_of(min(call, key=lambda a: a.attempt))].extend(call)
     result: dict[K, KpiSummary] = {}
     for bucket, selected in measured.items():  # a call's first attempt is measured too: no bucket is missed
-        measures, offers = of(selected, PER_CALL), of(offered.get(bucket, []), PER_CALL)
+        # The measures never depend on the unit; counting them per attempt skips grouping calls twice.
+        measures, offers = of(selected, PER_ATTEMPT), of(offered.get(bucket, []), PER_CALL)
         result[bucket] = dataclasses.replace(
             measures, **{name: getattr(offers, name) for name in CALL_FIELDS}
         )

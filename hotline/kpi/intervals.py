@@ -54,7 +54,7 @@ class IntervalSpec:
 
 
 def parse_interval(text: str) -> IntervalSpec:
-    """``15``, ``30``, ``60``, ``15m``, ``1h``, ``hour``, ``day``, ``week``, ``month`` (ConfigError if not)."""
+    """Read ``15``, ``30``, ``60``, ``15m``, ``1h``, ``day``, ``week``, ``month``; ConfigError if not."""
     cleaned = text.strip().lower()
     if cleaned in _NAMED:
         kind, amount = _NAMED[cleaned]
@@ -140,10 +140,9 @@ def interval_starts(since: float, until: float, spec: IntervalSpec, tz: ZoneInfo
     wall = _floor(datetime.fromtimestamp(since, tz), spec)
     # The second pass of a repeated hour comes after the first pass of the wall times that
     # follow it, so collect every start of the window, then sort.
-    while (earliest := _resolve(wall, 0, tz)) < until:
+    while _resolve(wall, 0, tz) < until:
         starts.update(s for s in (_resolve(wall, fold, tz) for fold in folds) if first <= s < until)
         wall = _next_wall(wall, spec)
-        del earliest
     return sorted(starts)
 
 

@@ -10,7 +10,7 @@ import pytest
 from hotline.cli import main
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "asterisk22"
-SUBCOMMANDS = ["serve", "demo", "ingest", "kpi", "migrate", "cti-token"]
+SUBCOMMANDS = ["serve", "demo", "ingest", "kpi", "migrate", "cti-token", "report", "wfm"]
 
 
 @pytest.mark.parametrize("command", SUBCOMMANDS)

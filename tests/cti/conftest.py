@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import itertools
+import os
+import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from cti.broker import MemoryBus
 from cti.websocket import WsSettings
 from cti.wiring import CtiFeature
 from hotline.ami.protocol import AmiParser, Event
@@ -20,6 +28,7 @@ from hotline.callcontext import CallContext
 from hotline.config import Config, CtiConfig, Secret
 from hotline.feature import Services
 from hotline.metrics import Registry
+from hotline.store import create_engine, migrate
 from hotline.tokens import TokenSigner
 from hotline.web import create_app
 
@@ -79,6 +88,28 @@ class FakeEvents:
                 await result
 
 
+@dataclass(frozen=True)
+class FakeResult:
+    ok: bool
+    message: str
+
+
+class FakeAmi:
+    """An AMI client that records actions and answers Success (or what ``replies`` says)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, str]]] = []
+        self.replies: dict[str, tuple[bool, str]] = {}
+        self.down = False
+
+    async def send_action(self, action: str, fields: Any = (), timeout: float | None = None) -> FakeResult:
+        if self.down:
+            raise ConnectionError("AMI link to jakarta is down")
+        self.sent.append((action, dict(fields)))
+        ok, message = self.replies.get(action, (True, "Success"))
+        return FakeResult(ok, message)
+
+
 class NoAgi:
     def add(self, script: str, handler: Callable[[Any], Awaitable[None]]) -> None:
         raise AssertionError("the CTI registers no AGI route")
@@ -91,6 +122,7 @@ class Harness:
     context: CallContext
     client: TestClient[web.Request, web.Application]
     metrics: Registry
+    ami: FakeAmi = field(default_factory=FakeAmi)
     signer: TokenSigner = field(default_factory=lambda: TokenSigner(SECRET.encode()))
 
     def token(
@@ -117,20 +149,94 @@ def ws_settings() -> WsSettings:
     return WsSettings(auth_timeout=0.3, close_timeout=0.2)
 
 
-@pytest.fixture
-async def cti(ws_settings: WsSettings) -> AsyncIterator[Harness]:
-    """The CTI feature set up on a live test server, started, and stopped afterwards."""
-    config = Config(cti=CtiConfig(token_secret=Secret(SECRET)))
+@asynccontextmanager
+async def harness(
+    ws_settings: WsSettings,
+    *,
+    engine: AsyncEngine | None = None,
+    cti_config: CtiConfig | None = None,
+    bus: MemoryBus | None = None,
+) -> AsyncIterator[Harness]:
+    """A CTI feature set up on a live test server with a fake AMI for PBX jakarta, started and stopped."""
+    config = Config(cti=cti_config or CtiConfig(token_secret=Secret(SECRET)))
     metrics = Registry()
     app = create_app(config=config, health_checks={}, metrics=metrics, openapi_fragments=[])
-    events, context = FakeEvents(), CallContext()
-    feature = CtiFeature(ws_settings)
-    feature.setup(Services(config=config, events=events, ami={}, agi=NoAgi(), web=app, call_context=context))
+    events, context, ami = FakeEvents(), CallContext(), FakeAmi()
+    feature = CtiFeature(ws_settings, bus=bus)
+    services = Services(
+        config=config,
+        events=events,
+        ami={"jakarta": ami},
+        agi=NoAgi(),
+        web=app,
+        call_context=context,
+        engine=engine,
+    )
+    feature.setup(services)
     client = TestClient(TestServer(app))
     await client.start_server()
     await feature.start()
     try:
-        yield Harness(feature, events, context, client, metrics)
+        yield Harness(feature, events, context, client, metrics, ami)
     finally:
         await feature.stop()
         await client.close()
+
+
+@pytest.fixture
+async def cti(ws_settings: WsSettings) -> AsyncIterator[Harness]:
+    """The CTI feature set up on a live test server, started, and stopped afterwards."""
+    async with harness(ws_settings) as ready:
+        yield ready
+
+
+def _pg_admin_dsn() -> str:
+    """The test server as tests/store/conftest.py finds it (``./run test`` exports HOTLINE_TEST_PG_URL)."""
+    url = os.environ.get("HOTLINE_TEST_PG_URL") or os.environ.get("HOTLINE_TEST_PG")
+    if not url:
+        return "postgresql://postgres@127.0.0.1:5432/test"
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+_PG_ADMIN = _pg_admin_dsn()
+_RUN = uuid.uuid4().hex[:8]
+_NUMBERS = itertools.count(1)
+
+
+async def _pg_admin(statement: str) -> None:
+    connection = await asyncpg.connect(_PG_ADMIN, timeout=3)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database, once on SQLite and once on a fresh PostgreSQL database (dropped after)."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/cti.db"
+        return
+    try:
+        asyncio.run(_pg_admin("SELECT 1"))
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        where = _PG_ADMIN.split("@")[-1]  # never the password
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL not reachable at {where} in CI: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {where}: {exc}")
+    name = f"hotline_cti_{_RUN}_{next(_NUMBERS)}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    base = _PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    try:
+        yield f"{base}/{name}"
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    """A migrated store (every branch, the CTI's 0005_cti included) on each backend."""
+    engine = create_engine(db_url)
+    await migrate(engine)
+    yield engine
+    await engine.dispose()

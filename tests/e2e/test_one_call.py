@@ -127,3 +127,44 @@ async def test_caller_hanging_up_in_the_menu_is_not_offered_and_nothing_is_lost(
         await runtime.stop()
     kpis = await _kpi_json(cfg.store.url, capsys)
     assert (kpis["offered"], kpis["answered"]) == (1, 1)
+
+
+async def test_restart_mid_call_still_completes_the_call(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """hotline restarts while an agent talks: the new process replays the recent event log into its
+    projector, so the call's AgentComplete still closes the attempt with its handling time."""
+    from hotline.compose import Runtime
+    from hotline.demo import retarget_agi
+
+    cfg = _config(tmp_path)
+    emulator, runtime = await start_demo(cfg)
+    second: Runtime | None = None
+    try:
+        await _wait_connected(runtime)
+        call = emulator.start_call(
+            CallScript("081234567890", "Śantoso Wibowo", digits="1", caller_hangs_up_after_s=30.0)
+        )
+        async with asyncio.timeout(10):
+            while not any(a.outcome == "answered" for a in runtime.projector.attempts()):
+                await asyncio.sleep(0.01)
+        await runtime.stop()
+        second = Runtime(runtime.config)
+        await second.start()
+        retarget_agi(emulator, cfg.agi.host, second.agi_port)
+        assert any(a.outcome == "answered" for a in second.projector.attempts())
+        await _wait_connected(second)
+        result = await call
+        assert result.outcome == "answered"
+        assert second.eventlog is not None
+        async with asyncio.timeout(10):
+            while not any(a.handle_s for a in second.projector.attempts()):
+                await asyncio.sleep(0.01)
+        await second.eventlog.flush()
+    finally:
+        await emulator.stop()
+        if second is not None:
+            await second.stop()
+    kpis = await _kpi_json(cfg.store.url, capsys)
+    assert (kpis["offered"], kpis["answered"]) == (1, 1)
+    assert kpis["aht"] is not None and 25.0 <= kpis["aht"] <= 32.0

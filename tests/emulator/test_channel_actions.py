@@ -50,8 +50,12 @@ async def test_actions_on_a_bridged_call(kit: Any, emulator_factory: Any) -> Non
     assert [m.name for m in events if m.name.startswith("MixMonitor")] == [
         "MixMonitorStart",
         "MixMonitorStart",
+        "MixMonitorMute",
         "MixMonitorStop",
     ]
+    mute = next(m for m in events if m.name == "MixMonitorMute")
+    # Asterisk 16.17+/18.3+ publishes the mute (Direction, State) on the muted channel.
+    assert (mute["Channel"], mute["Direction"], mute["State"]) == (caller, "both", "1")
     completes = [(m["Queue"], m["Reason"]) for m in events if m.name == "AgentComplete"]
     assert completes == [("cc-informasi", "transfer"), ("sapa-helpdesk", "agent")]
     assert "BlindTransfer" not in [m.name for m in events]

@@ -6,7 +6,7 @@ import re
 
 from hotline import names
 
-from .conftest import ConfFile, Step
+from .conftest import REPO, ConfFile, Step
 
 _AGI_URL = re.compile(r"agi://(?P<host>[^/,)]+)/(?P<script>[^,)?]+)")
 _HOTLINE_VAR = re.compile(r"\bHOTLINE_[A-Z0-9_]+\b")
@@ -34,13 +34,21 @@ def _queues_named(steps: list[Step]) -> set[str]:
     return found
 
 
+_CLASSIC_FALLBACK = "hotline-fallback.agi"
+
+
 def test_every_agi_script_has_a_route(steps: list[Step]) -> None:
-    scripts = {m["script"] for s in steps if s.app == "AGI" for m in _AGI_URL.finditer(s.args)}
-    agi_steps = [s for s in steps if s.app == "AGI"]
-    assert agi_steps, "the dialplan runs no AGI at all"
-    assert all(_AGI_URL.search(s.args) for s in agi_steps), "every AGI() is a FastAGI agi:// URL"
-    assert scripts <= names.ALL_AGI_SCRIPTS, scripts - names.ALL_AGI_SCRIPTS
-    assert names.AGI_IVR_MAIN in scripts
+    fast = [s for s in steps if s.app == "AGI" and not s.args.startswith(_CLASSIC_FALLBACK)]
+    assert fast, "the dialplan runs no FastAGI at all"
+    assert all(_AGI_URL.search(s.args) for s in fast), "every hotline AGI() is a FastAGI agi:// URL"
+    scripts = {m["script"] for s in fast for m in _AGI_URL.finditer(s.args)}
+    assert scripts == set(names.ALL_AGI_SCRIPTS), scripts ^ set(names.ALL_AGI_SCRIPTS)
+
+
+def test_the_only_classic_agi_is_the_shipped_fallback_script(steps: list[Step]) -> None:
+    classic = [s for s in steps if s.app == "AGI" and not s.args.startswith("agi://")]
+    assert [s.args.split(",")[0] for s in classic] == [_CLASSIC_FALLBACK]
+    assert (REPO / "scripts" / _CLASSIC_FALLBACK).is_file()
 
 
 def test_agi_address_comes_from_globals(steps: list[Step], asterisk_confs: dict[str, ConfFile]) -> None:
@@ -69,13 +77,22 @@ def test_queues_conf_has_exactly_the_named_queues(asterisk_confs: dict[str, Conf
 
 
 def test_failed_ivr_falls_back_to_the_fallback_queue(steps: list[Step]) -> None:
-    after_agi = [s for s in steps if s.context == "hotline-ivr" and s.exten == "after-agi"]
-    text = "\n".join(f"{s.app}({s.args})" for s in after_agi)
+    result = [s for s in steps if s.context == "hotline-ivr-result"]
+    text = "\n".join(f"{s.app}({s.args})" for s in result)
     assert '"${AGISTATUS}" != "SUCCESS"' in text
     assert f'"${{{names.VAR_STATUS}}}" != "{names.STATUS_OK}"' in text
-    fallback = [s for s in after_agi if s.app == "Set" and s.args.startswith(f"{names.VAR_QUEUE}=")]
-    assert [s.args for s in fallback] == [f"{names.VAR_QUEUE}={names.FALLBACK_QUEUE}"]
-    assert any(s.app == "Playback" for s in after_agi), "the caller hears an apology first"
+    static = [s.args for s in result if s.app == "Set" and s.args.startswith(f"{names.VAR_QUEUE}=")]
+    assert static == [
+        f"{names.VAR_QUEUE}={names.FALLBACK_QUEUE}",
+        f"{names.VAR_QUEUE}={names.QUEUE_SAPA_HELPDESK}",
+        f"{names.VAR_QUEUE}={names.QUEUE_PEMBAYARAN}",
+    ]
+    assert any(s.app == "Playback" for s in result), "the caller hears an apology first"
+    # Every FastAGI entry goes through the result check before the queue.
+    for entry in ("main", "sapa", "payment"):
+        apps = [(s.app, s.args) for s in steps if s.context == "hotline-ivr" and s.exten == entry]
+        agi_at = next(i for i, (app, _) in enumerate(apps) if app == "AGI")
+        assert apps[agi_at + 1] == ("Gosub", f"hotline-ivr-result,s,1({entry})"), entry
 
 
 def test_queue_calls_are_recorded_and_stopped(steps: list[Step]) -> None:
@@ -121,4 +138,6 @@ def test_every_goto_and_include_target_exists(steps: list[Step], dialplan_files:
 def test_manager_channelvars_are_named(asterisk_confs: dict[str, ConfFile]) -> None:
     general = asterisk_confs["manager.conf"].named("general")[0]
     channelvars = set((general.get("channelvars") or "").split(","))
-    assert channelvars == {names.VAR_IVR_CHOICE, names.VAR_IVR_PATH}
+    assert channelvars <= set(names.ALL_VARIABLES)
+    # What the screen-pop shows: the IVR path and choice, and on the SAPA line the outlet.
+    assert {names.VAR_IVR_CHOICE, names.VAR_IVR_PATH, names.VAR_OUTLET_CODE} <= channelvars

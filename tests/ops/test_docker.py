@@ -39,13 +39,32 @@ def test_dockerfile_runs_as_non_root_with_a_healthcheck() -> None:
     assert all(word != "RUN" for word, _ in steps[last_user:])
 
 
-def test_dockerfile_copies_what_exists() -> None:
-    for word, args in _instructions(DOCKER / "Dockerfile"):
-        if word == "COPY":
+@pytest.mark.parametrize("name", ["Dockerfile", "asterisk.Dockerfile"])
+def test_dockerfile_copies_what_exists(name: str) -> None:
+    for word, args in _instructions(DOCKER / name):
+        if word == "COPY" and not args.startswith("--from="):
             sources = args.split()[:-1]
             for source in sources:
                 if source != "README.md":  # written at release time; pyproject names it as the readme
                     assert (REPO / source).exists(), source
+
+
+def test_asterisk_image_adds_the_prompts_and_the_fallback_script() -> None:
+    steps = _instructions(DOCKER / "asterisk.Dockerfile")
+    froms = [args for word, args in steps if word == "FROM"]
+    assert froms == ["python:3.11-slim AS prompts", "${ASTERISK_IMAGE}"]
+    runs = " ".join(args for word, args in steps if word == "RUN")
+    assert "espeak-ng" in runs and "sox" in runs and "scripts/make_prompts.py --out /sounds" in runs
+    copies = [args for word, args in steps if word == "COPY"]
+    assert "--from=prompts /sounds/ /var/lib/asterisk/sounds/" in copies
+    assert "scripts/hotline-fallback.agi /var/lib/asterisk/agi-bin/hotline-fallback.agi" in copies
+    # The generator imports only the catalogue: a stand-alone copy of it must be enough.
+    generator = (REPO / "scripts" / "make_prompts.py").read_text(encoding="utf-8")
+    hotline_imports = re.findall(r"^(?:from|import) (ivr|hotline|cti|recording)\S*.*$", generator, re.M)
+    assert hotline_imports == ["ivr"]
+    assert "from ivr.prompts import CATALOGUE" in generator
+    catalogue = (REPO / "ivr" / "prompts.py").read_text(encoding="utf-8")
+    assert not re.findall(r"^(?:from|import) (?:ivr|hotline|cti|recording)\b", catalogue, re.M)
 
 
 def test_compose_wires_asterisk_hotline_and_postgres() -> None:
@@ -55,6 +74,9 @@ def test_compose_wires_asterisk_hotline_and_postgres() -> None:
     assert set(services) == {"asterisk", "hotline", "postgres"}
     asterisk, hotline = services["asterisk"], services["hotline"]
     assert "asterisk" in asterisk["image"] and ":22" in asterisk["image"]
+    assert asterisk["build"]["dockerfile"] == "docker/asterisk.Dockerfile"
+    assert ":22" in asterisk["build"]["args"]["ASTERISK_IMAGE"]
+    assert "HOTLINE_SAPA_DID" in asterisk["environment"]
     mounts = {m.split(":")[1]: m.split(":")[0] for m in asterisk["volumes"]}
     assert mounts["/etc/asterisk"] == "../asterisk-config"
     assert mounts["/etc/asterisk/hotline-dialplans"] == "../dialplans"

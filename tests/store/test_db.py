@@ -17,8 +17,15 @@ from hotline.store.models import Base
 TABLES = {"ami_event", "queue_attempt", "call_context", "alembic_version"}
 
 
+def _core_only(name: object, type_: str, *_: object) -> bool:
+    # Features keep their own tables (and migration branches); this test holds the core's models
+    # to the core's migration.
+    return type_ != "table" or name in TABLES
+
+
 def _schema_diff(connection: Connection) -> list[object]:
-    return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+    context = MigrationContext.configure(connection, opts={"include_name": _core_only})
+    return list(compare_metadata(context, Base.metadata))
 
 
 async def test_migrate_creates_the_tables_the_models_describe(db_url: str) -> None:
@@ -31,9 +38,10 @@ async def test_migrate_creates_the_tables_the_models_describe(db_url: str) -> No
         async with engine.connect() as connection:
             tables = set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
             diff = await connection.run_sync(_schema_diff)
-        assert tables == TABLES
+        assert TABLES <= tables  # the core's tables; features add their own branches
         assert diff == []
-        assert await check(engine) == (True, f"{engine.dialect.name} ok, schema 0001")
+        ok, detail = await check(engine)
+        assert ok and detail.startswith(f"{engine.dialect.name} ok, schema ")
     finally:
         await engine.dispose()
 

@@ -1,0 +1,81 @@
+"""A report as CSV files: per bucket, per group, and per group and bucket.
+
+Columns are :meth:`KpiSummary.as_dict` of the KPI module, the same keys and rounding as
+``hotline kpi --json``, so a spreadsheet and the command agree to the last digit.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hotline.kpi.definitions import KpiSummary
+from hotline.reports.model import Report
+
+TOTAL = "total"
+
+
+_COUNTS = frozenset(
+    {
+        "offered", "answered", "abandoned", "short_abandoned", "timed_out", "exited", "waiting",
+        "acd_calls", "transfers", "ring_no_answer",
+    }
+)  # fmt: skip
+_FIELDS = list(KpiSummary.__dataclass_fields__)
+
+
+def _values(summary: KpiSummary | None) -> list[Any]:
+    if summary is None:  # an idle bucket: no call entered, so counts are 0 and ratios unknown
+        return [0 if name in _COUNTS else "" for name in _FIELDS]
+    values = summary.as_dict()
+    return ["" if values[name] is None else values[name] for name in _FIELDS]
+
+
+def _write(path: Path, keys: list[str], rows: Iterable[tuple[list[str], KpiSummary | None]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*keys, *_FIELDS])
+        for key_values, summary in rows:
+            writer.writerow([*key_values, *_values(summary)])
+    return path
+
+
+def write_csv(report: Report, out: Path, stem: str, tz: ZoneInfo) -> list[Path]:
+    """Write the report's CSV files into ``out``; returns their paths."""
+
+    def iso(start: float) -> str:
+        return datetime.fromtimestamp(start, tz).isoformat()
+
+    written = [
+        _write(
+            out / f"{stem}.csv",
+            ["start"],
+            [*(([iso(start)], kpis) for start, kpis in report.buckets), ([TOTAL], report.overall)],
+        )
+    ]
+    if report.by is None:
+        return written
+    written.append(
+        _write(
+            out / f"{stem}-by-{report.by}.csv",
+            [report.by],
+            [*(([name], kpis) for name, kpis in report.groups.items()), ([TOTAL], report.overall)],
+        )
+    )
+    written.append(
+        _write(
+            out / f"{stem}-by-{report.by}-{report.period.bucket.label}.csv",
+            [report.by, "start"],
+            (
+                ([name, iso(start)], kpis)
+                for name, series in report.group_buckets.items()
+                for start, kpis in series
+                if kpis is not None
+            ),
+        )
+    )
+    return written

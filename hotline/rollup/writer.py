@@ -1,0 +1,260 @@
+"""Keep ``queue_attempt`` and ``kpi_rollup`` current, together, in one transaction per batch.
+
+The projector emits an attempt again every time it changes. For each call touched by a batch, the
+writer reads the call's stored attempts (every source), works out the call's contribution to the
+rollups before and after (:func:`hotline.rollup.contrib.contribution`), upserts the attempts and
+adds the difference to the rollups, all in one transaction: the rollups can never disagree with
+the attempts they summarise, and applying the same attempts again adds nothing.
+
+A longest wait can only grow by addition; when a change lowers the longest wait a row got from a
+call, that row's maximum is computed again from the stored attempts (rare: a wait is corrected).
+
+Listeners (the wallboard) get each committed difference, under a lock that
+:meth:`RollupWriter.read_and_listen` also takes, so a reader that loads the rollups and then
+follows the differences never counts one twice nor misses one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Final
+
+from sqlalchemy import Table, and_, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from hotline.config import KpiConfig
+from hotline.kpi import facts
+from hotline.kpi.facts import QueueAttempt
+from hotline.logs import get_logger
+from hotline.rollup.contrib import (
+    RowKey,
+    Thresholds,
+    Vector,
+    add_into,
+    as_attempt,
+    contribution,
+    difference,
+)
+from hotline.rollup.tables import ALL, INTERVAL_S, MAX_COLUMN, NO_AGENT, SUM_COLUMNS, kpi_rollup
+from hotline.store.models import QUEUE_ATTEMPT_FIELDS, QUEUE_ATTEMPT_KEY, Base, QueueAttemptRow
+from hotline.store.repo import attempt_row
+
+log = get_logger("hotline.rollup")
+
+ATTEMPT: Final[Table] = Base.metadata.tables[QueueAttemptRow.__tablename__]
+_CHUNK: Final = 500
+CallKey = tuple[str, str]
+Listener = Callable[[Mapping[RowKey, Vector]], None]
+
+
+def _insert(connection: AsyncConnection, table: Table) -> Any:
+    module: Any = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return module.insert(table)
+
+
+class RollupWriter:
+    """Writes attempts and their rollup differences; see the module docstring."""
+
+    def __init__(self, thresholds: Thresholds | None = None) -> None:
+        self.thresholds = thresholds or Thresholds()
+        self._listeners: list[Listener] = []
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    def from_config(cls, kpi: KpiConfig) -> RollupWriter:
+        return cls(Thresholds(kpi.service_level_seconds, kpi.short_abandon_seconds))
+
+    def add_listener(self, listener: Listener) -> None:
+        """``listener(difference)`` after each commit that changed the rollups (sync, keep it quick)."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    async def apply(self, engine: AsyncEngine, attempts: Iterable[object]) -> int:
+        """Upsert ``attempts`` (QueueAttempt-like) and update the rollups; returns how many were given."""
+        changed: dict[tuple[str, str, int, str], QueueAttempt] = {}
+        for item in attempts:
+            attempt = as_attempt(item)
+            changed[(attempt.pbx, attempt.call_id, attempt.attempt, attempt.source)] = attempt
+        if not changed:
+            return 0
+        async with self._lock:
+            async with engine.begin() as connection:
+                delta = await self.apply_in(connection, list(changed.values()))
+            self._notify(delta)
+        return len(changed)
+
+    async def apply_in(
+        self, connection: AsyncConnection, attempts: list[QueueAttempt]
+    ) -> dict[RowKey, Vector]:
+        """:meth:`apply` inside the caller's transaction; returns the rollup difference it added."""
+        calls: dict[CallKey, list[QueueAttempt]] = defaultdict(list)
+        for attempt in attempts:
+            calls[(attempt.pbx, attempt.call_id)].append(attempt)
+        stored = await _stored_attempts(connection, calls.keys())
+        delta: dict[RowKey, Vector] = {}
+        longest: dict[RowKey, int] = {}
+        lowered: set[RowKey] = set()
+        for call, fresh in calls.items():
+            before = stored.get(call, [])
+            merged = {(a.attempt, a.source): a for a in before}
+            merged.update({(a.attempt, a.source): a for a in fresh})
+            old_sums, old_longest = contribution(before, self.thresholds)
+            new_sums, new_longest = contribution(merged.values(), self.thresholds)
+            add_into(delta, difference(new_sums, old_sums))
+            for key, wait in old_longest.items():
+                if new_longest.get(key, -1) < wait:
+                    lowered.add(key)
+            for key, wait in new_longest.items():
+                longest[key] = max(longest.get(key, -1), wait)
+                delta.setdefault(key, [0] * len(SUM_COLUMNS))  # the row must exist to hold the maximum
+        await _upsert_attempts(connection, attempts)
+        await _add_rollups(connection, delta, longest)
+        if lowered:
+            await _recompute_longest(connection, lowered)
+        return {key: vector for key, vector in delta.items() if any(vector)}
+
+    async def seed_in(self, connection: AsyncConnection, attempts: Iterable[QueueAttempt]) -> int:
+        """Add the whole contribution of already stored calls to rollups that hold none of it (rebuild)."""
+        calls: dict[CallKey, list[QueueAttempt]] = defaultdict(list)
+        for attempt in attempts:
+            calls[(attempt.pbx, attempt.call_id)].append(attempt)
+        sums: dict[RowKey, Vector] = {}
+        longest: dict[RowKey, int] = {}
+        for call in calls.values():
+            call_sums, call_longest = contribution(call, self.thresholds)
+            add_into(sums, call_sums)
+            for key, wait in call_longest.items():
+                longest[key] = max(longest.get(key, -1), wait)
+        await _add_rollups(connection, sums, longest)
+        return len(calls)
+
+    async def read_and_listen(
+        self, engine: AsyncEngine, since: float, listener: Listener
+    ) -> list[dict[str, Any]]:
+        """The queue rows of ``kpi_rollup`` from ``since`` on, then every later difference to ``listener``.
+
+        Both under the writer's lock, so each committed change is in exactly one of the two.
+        """
+        async with self._lock:
+            query = select(kpi_rollup).where(
+                kpi_rollup.c.interval_start >= int(since // INTERVAL_S) * INTERVAL_S,
+                kpi_rollup.c.agent == NO_AGENT,
+                kpi_rollup.c.queue != ALL,
+                kpi_rollup.c.pbx != ALL,
+            )
+            async with engine.connect() as connection:
+                rows = [dict(row) for row in (await connection.execute(query)).mappings()]
+            self.add_listener(listener)
+        return rows
+
+    def _notify(self, delta: Mapping[RowKey, Vector]) -> None:
+        if not delta:
+            return
+        for listener in list(self._listeners):
+            try:
+                listener(delta)
+            except Exception:  # a broken view must not undo or stop the projection
+                log.exception("rollup listener failed")
+
+
+async def _stored_attempts(
+    connection: AsyncConnection, calls: Iterable[CallKey]
+) -> dict[CallKey, list[QueueAttempt]]:
+    by_pbx: dict[str, list[str]] = defaultdict(list)
+    for pbx, call_id in calls:
+        by_pbx[pbx].append(call_id)
+    found: dict[CallKey, list[QueueAttempt]] = defaultdict(list)
+    for pbx, call_ids in by_pbx.items():
+        for start in range(0, len(call_ids), _CHUNK):
+            query = select(ATTEMPT).where(
+                ATTEMPT.c.pbx == pbx, ATTEMPT.c.call_id.in_(call_ids[start : start + _CHUNK])
+            )
+            for row in (await connection.execute(query)).mappings():
+                attempt = as_attempt(row)
+                found[(attempt.pbx, attempt.call_id)].append(attempt)
+    return found
+
+
+async def _upsert_attempts(connection: AsyncConnection, attempts: list[QueueAttempt]) -> None:
+    statement = _insert(connection, ATTEMPT)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(QUEUE_ATTEMPT_KEY),
+        set_={
+            name: statement.excluded[name] for name in QUEUE_ATTEMPT_FIELDS if name not in QUEUE_ATTEMPT_KEY
+        },
+    )
+    rows = [attempt_row(attempt) for attempt in attempts]
+    for start in range(0, len(rows), _CHUNK):
+        await connection.execute(statement, rows[start : start + _CHUNK])
+
+
+async def _add_rollups(
+    connection: AsyncConnection, delta: Mapping[RowKey, Vector], longest: Mapping[RowKey, int]
+) -> None:
+    if not delta:
+        return
+    statement = _insert(connection, kpi_rollup)
+    greatest = func.greatest if connection.dialect.name == "postgresql" else func.max
+    set_: dict[str, Any] = {name: kpi_rollup.c[name] + statement.excluded[name] for name in SUM_COLUMNS}
+    set_[MAX_COLUMN] = greatest(kpi_rollup.c[MAX_COLUMN], statement.excluded[MAX_COLUMN])
+    statement = statement.on_conflict_do_update(
+        index_elements=list(kpi_rollup.primary_key.columns), set_=set_
+    )
+    rows = [
+        {
+            "pbx": pbx,
+            "queue": queue,
+            "agent": agent,
+            "interval_start": start,
+            **dict(zip(SUM_COLUMNS, vector, strict=True)),
+            MAX_COLUMN: longest.get((pbx, queue, agent, start), -1),
+        }
+        for (pbx, queue, agent, start), vector in sorted(delta.items())
+    ]
+    for begin in range(0, len(rows), _CHUNK):
+        await connection.execute(statement, rows[begin : begin + _CHUNK])
+
+
+def effective_attempts() -> Any:
+    """A WHERE clause keeping the attempts of each call's best source (AMI, else queue_log)."""
+    other = ATTEMPT.alias("same_call")
+    seen_on_ami = exists().where(
+        other.c.pbx == ATTEMPT.c.pbx,
+        other.c.call_id == ATTEMPT.c.call_id,
+        other.c.source == facts.SOURCE_AMI,
+    )
+    return or_(ATTEMPT.c.source == facts.SOURCE_AMI, ~seen_on_ami)
+
+
+async def _recompute_longest(connection: AsyncConnection, keys: Iterable[RowKey]) -> None:
+    for pbx, queue, agent, start in sorted(keys):
+        where = [
+            ATTEMPT.c.entered_at >= start,
+            ATTEMPT.c.entered_at < start + INTERVAL_S,
+            ATTEMPT.c.wait_s.is_not(None),
+            effective_attempts(),
+        ]
+        if pbx != ALL:  # '' is the row of every PBX (or queue)
+            where.append(ATTEMPT.c.pbx == pbx)
+        if queue != ALL:
+            where.append(ATTEMPT.c.queue == queue)
+        if agent != NO_AGENT:
+            where += [ATTEMPT.c.agent == agent, ATTEMPT.c.outcome == facts.ANSWERED]
+        waits = (await connection.execute(select(ATTEMPT.c.wait_s).where(and_(*where)))).scalars()
+        longest = max((round(w * 1000) for w in waits), default=-1)
+        await connection.execute(
+            update(kpi_rollup)
+            .where(
+                kpi_rollup.c.pbx == pbx,
+                kpi_rollup.c.queue == queue,
+                kpi_rollup.c.agent == agent,
+                kpi_rollup.c.interval_start == start,
+            )
+            .values({MAX_COLUMN: longest})
+        )
