@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import dataclasses
 import secrets
+from pathlib import Path
 
 from hotline.compose import Runtime, start_demo_simulators
 from hotline.config import Config, PbxConfig, Secret
@@ -53,6 +54,11 @@ def retarget_agi(emulator: AsteriskEmulator, host: str, port: int) -> None:
     emulator.core.settings = settings
 
 
+def demo_spool(cfg: Config) -> str:
+    """The emulated PBX's MixMonitor folder: beside the store's own spool (var/demo-monitor by default)."""
+    return str(Path(cfg.store.spool_dir).parent / "demo-monitor")
+
+
 def demo_config(cfg: Config, ami_port: int, secret: str) -> Config:
     pbx = PbxConfig(
         name="demo-jakarta",
@@ -67,7 +73,8 @@ def demo_config(cfg: Config, ami_port: int, secret: str) -> Config:
     if not cti.token_secret.reveal():
         # One key for the whole demo, so the token printed below verifies in the CTI feature.
         cti = dataclasses.replace(cti, token_secret=Secret(secrets.token_hex(16)))
-    return dataclasses.replace(cfg, pbx=(pbx,), cti=cti)
+    recording = dataclasses.replace(cfg.recording, spool_dirs=demo_spool(cfg))
+    return dataclasses.replace(cfg, pbx=(pbx,), cti=cti, recording=recording)
 
 
 async def start_demo(cfg: Config, *, speed: float | None = None) -> tuple[AsteriskEmulator, Runtime]:
@@ -83,6 +90,10 @@ async def start_demo(cfg: Config, *, speed: float | None = None) -> tuple[Asteri
             speed=speed if speed is not None else cfg.emulator.speed,
             seed=cfg.emulator.seed,
             agents=demo_agents(cfg.emulator.agents),
+            # The emulated MixMonitor writes a short WAV per answered call where hotline's
+            # recording feature looks for it, so the demo's recordings are archived like real ones.
+            recording_dir=demo_spool(cfg),
+            recording_timezone=cfg.kpi.timezone,
         )
     )
     ami_port = await emulator.start()

@@ -8,6 +8,7 @@ are integers matched by the router (``\\d+``): nothing a client sends becomes pa
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Final
@@ -222,7 +223,8 @@ class RecordingApi:
                 download_name=name,
             )
         except RangeError as exc:
-            headers = {"Content-Range": f"bytes */{path.stat().st_size}"} if exc.status == 416 else {}
+            size = (await asyncio.to_thread(path.stat)).st_size
+            headers = {"Content-Range": f"bytes */{size}"} if exc.status == 416 else {}
             response = json_error(exc.status, str(exc))
             response.headers.update(headers)
             return response

@@ -143,6 +143,7 @@ function showPop(m, state) {
   $("pop-waited").textContent = m.waited_s == null ? "–" : `${m.waited_s} s`;
   $("pop-call").textContent = m.call_id || "–";
   $("pop").dataset.call = m.call_id || "";
+  $("disp-call").textContent = `${m.caller.number || "unknown"} · ${m.call_id}`;
   setCallState(state);
 }
 

@@ -84,8 +84,14 @@ class RollupWriter:
         if not changed:
             return 0
         async with self._lock:
+            # Read first, then a transaction that only writes: on SQLite (WAL) a transaction that
+            # reads and then writes fails at once if another connection wrote in between, while
+            # a writing one waits its turn. This writer's lock keeps the read current: only it
+            # writes queue_attempt and kpi_rollup in this process.
+            async with engine.connect() as connection:
+                stored = await _stored_attempts(connection, {(a.pbx, a.call_id) for a in changed.values()})
             async with engine.begin() as connection:
-                delta = await self.apply_in(connection, list(changed.values()))
+                delta = await self._write(connection, list(changed.values()), stored)
             self._notify(delta)
         return len(changed)
 
@@ -93,10 +99,18 @@ class RollupWriter:
         self, connection: AsyncConnection, attempts: list[QueueAttempt]
     ) -> dict[RowKey, Vector]:
         """:meth:`apply` inside the caller's transaction; returns the rollup difference it added."""
+        stored = await _stored_attempts(connection, {(a.pbx, a.call_id) for a in attempts})
+        return await self._write(connection, attempts, stored)
+
+    async def _write(
+        self,
+        connection: AsyncConnection,
+        attempts: list[QueueAttempt],
+        stored: Mapping[CallKey, list[QueueAttempt]],
+    ) -> dict[RowKey, Vector]:
         calls: dict[CallKey, list[QueueAttempt]] = defaultdict(list)
         for attempt in attempts:
             calls[(attempt.pbx, attempt.call_id)].append(attempt)
-        stored = await _stored_attempts(connection, calls.keys())
         delta: dict[RowKey, Vector] = {}
         longest: dict[RowKey, int] = {}
         lowered: set[RowKey] = set()

@@ -40,7 +40,9 @@ class Page:
                 return result
 
     async def eval(self, expression: str) -> Any:
-        found = await self.send("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        found = await self.send(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
         if "exceptionDetails" in found:
             raise RuntimeError(f"page error in {expression!r}: {found['exceptionDetails']}")
         return found["result"].get("value")

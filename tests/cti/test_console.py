@@ -30,7 +30,9 @@ def _config(tmp_path: Path) -> Config:
     return Config(
         agi=AgiConfig(port=0),
         http=HttpConfig(port=0),
-        store=StoreConfig(url=f"sqlite+aiosqlite:///{tmp_path}/hotline.db", spool_dir=str(tmp_path / "spool")),
+        store=StoreConfig(
+            url=f"sqlite+aiosqlite:///{tmp_path}/hotline.db", spool_dir=str(tmp_path / "spool")
+        ),
         emulator=EmulatorConfig(agents=1, speed=10.0, seed=7),
     )
 
@@ -48,9 +50,9 @@ async def test_agent_console_login_pop_hold_hangup_disposition(tmp_path: Path) -
         await _connected(runtime)
         user = NewUser("1001", "Siti Rahma", "agent", team="kopi", iface="PJSIP/1001")
         await create_user(runtime.engine, user, await asyncio.to_thread(hash_password, PASSWORD))
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://127.0.0.1:{runtime.http_port}/agent/static/hotline.db") as bad:
-                assert bad.status == 404  # only the console's own files are served
+        url = f"http://127.0.0.1:{runtime.http_port}/agent/static/hotline.db"
+        async with aiohttp.ClientSession() as http, http.get(url) as bad:
+            assert bad.status == 404  # only the console's own files are served
         async with browser_page(1366, 768) as page:
             await page.send("Page.navigate", url=f"http://127.0.0.1:{runtime.http_port}/agent")
             await page.wait("document.readyState === 'complete' && !!document.getElementById('login')")
@@ -106,10 +108,10 @@ async def test_agent_console_login_pop_hold_hangup_disposition(tmp_path: Path) -
 async def test_console_files_are_served(tmp_path: Path, path: str) -> None:
     emulator, runtime = await start_demo(_config(tmp_path))
     try:
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://127.0.0.1:{runtime.http_port}{path}") as response:
-                assert response.status == 200
-                assert len(await response.read()) > 500
+        url = f"http://127.0.0.1:{runtime.http_port}{path}"
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            assert response.status == 200
+            assert len(await response.read()) > 500
     finally:
         await emulator.stop()
         await runtime.stop()

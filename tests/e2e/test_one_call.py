@@ -113,7 +113,7 @@ async def test_caller_hanging_up_in_the_menu_is_not_offered_and_nothing_is_lost(
             CallScript("081200001111", "Rudi Hartono", digits="", hangup_during_ivr_at_s=2.5)
         )
         answered = await emulator.place_call(
-            CallScript("081211112222", "Wahyu Nugroho", digits="2", caller_hangs_up_after_s=8.0)
+            CallScript("081211112222", "Wahyu Nugroho", digits="1", caller_hangs_up_after_s=30.0)
         )
         assert hung.outcome != "answered"
         assert answered.outcome == "answered"
