@@ -1,12 +1,17 @@
 """IVR throughput: N concurrent emulated callers through the full hotline menu, core-system simulator behind.
 
-hotline's FastAGI server runs the real IVR handlers (ivr.flows) with the real core-system
-client talking HTTP to :class:`ivr.core_system.CoreSystemSimulator`, a SQLite store for the
-payment claims and call records, and the in-memory call context. This process plays Asterisk
-for every caller: it sends the agi_* block and answers each command at once, keying in what a
-caller would (no audio time is emulated, so the round measures hotline, not prompt lengths).
+Three processes, so the figures are hotline's and not its peers':
 
-The callers, mixed 40/30/30:
+- **hotline** (this process): the FastAGI server running the real IVR handlers (ivr.flows), the
+  real core-system client, a SQLite store for payment claims and call records, and the call
+  context persisted to the store the way ``hotline.compose`` wires it. Logs are written at INFO
+  (the production level) to /dev/null, so their cost is counted.
+- **the core system**: :class:`ivr.core_system.CoreSystemSimulator`, in its own process;
+- **Asterisk**: the emulated callers, in their own process. Each sends the agi_* block and
+  answers each command at once, keying in what a caller would (no audio time is emulated, so
+  the round measures hotline, not prompt lengths).
+
+The callers, mixed 40/30/30, all start at once:
 - Informasi: greeting, main menu 1;
 - Permintaan with identification: main menu 3, press 1 during the offer, customer number
   (lookup in the core system), birth date (verification, recording mute over AMI faked);
@@ -16,11 +21,10 @@ The callers, mixed 40/30/30:
 Figures: calls/s over the round; p50/p99 of the time hotline adds per AGI command (from the
 moment the caller's reply was written to the moment the next command arrived - core-system
 round trips and store writes included, as the caller hears them). The peer, measured in the
-same run, is the FastAGI floor: the same server replaying each call's exact command lines with
-no IVR logic; the ratio says what the IVR costs on top of the protocol.
-
-The simulator, the store and the callers share this process and its event loop with hotline,
-so the absolute figures are pessimistic; the ratio is the figure to compare across hosts.
+same run and the same way, is the FastAGI floor: the same server replaying each call's exact
+command lines with no IVR logic; the ratio says what the IVR costs on top of the protocol.
+On a 2-core machine the three processes share the cores, so absolute figures depend on the host;
+the ratio is the figure to compare across hosts.
 
 Run: ``.venv/bin/python bench/bench_ivr.py [--calls 1000] [--rounds 3]``
 """
@@ -29,12 +33,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import multiprocessing
+import os
 import random
 import statistics
 import tempfile
 import time
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +48,7 @@ from hotline.agi.server import AgiRouter, AgiServer
 from hotline.callcontext import CallContext
 from hotline.emulator.agi_commands import parse_args
 from hotline.logs import configure
-from hotline.store import create_engine, migrate
+from hotline.store import create_engine, migrate, repo
 from ivr import prompts
 from ivr.background import Background
 from ivr.call import IvrDeps
@@ -56,12 +62,10 @@ MIX = (
     (0.3, "permintaan", ["3", CUSTOMER, BIRTH_DATE], {prompts.IDENTIFY_OFFER: "1"}),
     (0.3, "pembayaran", ["5", CONTRACT, "2", "1", "1"], {}),
 )
-AUDIO = ("STREAM FILE", "GET DATA", "SAY NUMBER", "SAY DIGITS")
 
 
 @dataclass
 class Caller:
-    kind: str
     keys: list[str]
     escapes: dict[str, str]
     uniqueid: str
@@ -72,6 +76,9 @@ class Caller:
 class _Ami:
     async def send_action(self, action: str, fields: Any = (), timeout: float | None = None) -> Any:
         return type("Result", (), {"ok": True, "message": ""})()
+
+
+# --- Asterisk: the emulated callers (their own process) -------------------------------------------
 
 
 def _reply(words: list[str], caller: Caller) -> str:
@@ -120,67 +127,126 @@ def make_callers(count: int, seed: int, prefix: str) -> list[Caller]:
             if pick <= acc:
                 chosen = entry
                 break
-        _share, kind, keys, escapes = chosen
-        callers.append(Caller(kind, list(keys), dict(escapes), f"{prefix}.{n}"))
+        _share, _kind, keys, escapes = chosen
+        callers.append(Caller(list(keys), dict(escapes), f"{prefix}.{n}"))
     return callers
 
 
-async def run_round(port: int, script: str, callers: list[Caller]) -> tuple[float, list[float]]:
-    started = time.perf_counter()
-    await asyncio.gather(*(play(port, script, c) for c in callers))
-    elapsed = time.perf_counter() - started
-    return len(callers) / elapsed, [g for c in callers for g in c.gaps]
+async def _drive_callers(conn: Connection, port: int) -> None:
+    """Run each round the hotline process asks for; send back calls/s, gaps and command lines."""
+    loop = asyncio.get_running_loop()
+    while (job := await loop.run_in_executor(None, conn.recv)) is not None:
+        script, callers = job
+        started = time.perf_counter()
+        await asyncio.gather(*(play(port, script, c) for c in callers))
+        rate = len(callers) / (time.perf_counter() - started)
+        conn.send((rate, [g for c in callers for g in c.gaps], {c.uniqueid: c.commands for c in callers}))
 
 
-def _pct(values: list[float], q: float) -> float:
+def _callers_process(conn: Connection, port: int) -> None:
+    asyncio.run(_drive_callers(conn, port))
+
+
+# --- the core system (its own process) -------------------------------------------------------------
+
+
+async def _serve_simulator(conn: Connection) -> None:
+    configure("error", stream=open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
+    async with CoreSystemSimulator() as sim:
+        conn.send(sim.base_url)
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+        conn.send(len(sim.payments))
+
+
+def _simulator_process(conn: Connection) -> None:
+    asyncio.run(_serve_simulator(conn))
+
+
+# --- hotline (this process) ------------------------------------------------------------------------
+
+
+def _pct(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) > 1 else 0.0
 
 
-async def main(calls: int, rounds: int) -> None:
-    configure("error")
-    logging.getLogger().setLevel(logging.ERROR)
+async def _ask(conn: Connection, message: Any) -> Any:
+    """Send a message to a peer process and wait for its answer without blocking the event loop."""
+    conn.send(message)
+    return await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+
+
+def _context_store(engine: Any) -> CallContext:
+    """The call context as hotline.compose wires it: memory, and the store in the background."""
+
+    async def persist(pbx: str, uniqueid: str, values: Any, linkedid: str | None) -> None:
+        await repo.set_call_context(engine, pbx, uniqueid, dict(values), linkedid=linkedid)
+
+    async def load(pbx: str, uniqueid: str) -> dict[str, str]:
+        return await repo.get_call_context(engine, pbx, uniqueid)
+
+    return CallContext(persist=persist, load=load)
+
+
+async def main(calls: int, rounds: int, log_level: str) -> None:
+    configure(log_level, fmt="json", stream=open(os.devnull, "w"))  # noqa: SIM115 - the whole run
+    spawn = multiprocessing.get_context("spawn")
+    sim_conn, sim_end = spawn.Pipe()
+    simulator = spawn.Process(target=_simulator_process, args=(sim_end,), daemon=True)
+    simulator.start()
+    base_url = await asyncio.get_running_loop().run_in_executor(None, sim_conn.recv)
     with tempfile.TemporaryDirectory() as folder:
         engine = create_engine(f"sqlite+aiosqlite:///{Path(folder)}/bench.db")
         await migrate(engine)
-        async with CoreSystemSimulator() as sim:
-            client = CoreSystemClient(CoreSystemSettings(base_url=sim.base_url, timeout_s=10.0))
-            deps = IvrDeps(CallContext(), {"bench": _Ami()}, IvrStore(engine), client, None, Background())
-            router = AgiRouter()
-            for name, handler in handlers(deps).items():
-                router.add(name, handler)
-            replay: dict[str, list[str]] = {}
+        client = CoreSystemClient(CoreSystemSettings(base_url=base_url, timeout_s=10.0))
+        context = _context_store(engine)
+        records = IvrStore(engine)
+        deps = IvrDeps(context, {"bench": _Ami()}, records, client, None, Background())
+        router = AgiRouter()
+        for name, handler in handlers(deps).items():
+            router.add(name, handler)
+        replay: dict[str, list[str]] = {}
 
-            async def floor(session: Any) -> None:
-                """The same command lines as the IVR call of this uniqueid, no IVR logic."""
-                for line in replay.get(session.env.uniqueid, [])[:-1]:
-                    words = parse_args(line)
-                    await session.command(" ".join(words[:2]) if len(words) > 1 else words[0], *words[2:])
+        async def floor(session: Any) -> None:
+            """The same command lines as the IVR call of this uniqueid, no IVR logic."""
+            for line in replay.get(session.env.uniqueid, [])[:-1]:
+                words = parse_args(line)
+                await session.command(" ".join(words[:2]) if len(words) > 1 else words[0], *words[2:])
 
-            router.add("bench/floor", floor)
-            server = AgiServer(router, port=0, command_timeout=30.0, backlog=4096)
-            port = await server.start()
-            ivr_rates, floor_rates, ivr_gaps, floor_gaps = [], [], [], []
-            for r in range(rounds + 1):  # round 0 warms up (connections, simulator, SQLite pages)
-                callers = make_callers(calls, seed=r, prefix=f"{1700000000 + r}")
-                rate, gaps = await run_round(port, "ivr/main?pbx=bench", callers)
-                await deps.background.drain(60)
-                for c in callers:
-                    replay[c.uniqueid] = c.commands
-                copies = [Caller(c.kind, [], {}, c.uniqueid) for c in callers]
-                frate, fgaps = await run_round(port, "bench/floor", copies)
-                if r:
-                    ivr_rates.append(rate)
-                    floor_rates.append(frate)
-                    ivr_gaps += gaps
-                    floor_gaps += fgaps
-            await server.stop()
-            await client.close()
+        router.add("bench/floor", floor)
+        server = AgiServer(router, port=0, command_timeout=30.0, backlog=4096)
+        port = await server.start()
+        callers_conn, callers_end = spawn.Pipe()
+        driver = spawn.Process(target=_callers_process, args=(callers_end, port), daemon=True)
+        driver.start()
+        ivr_rates, floor_rates, ivr_gaps, floor_gaps = [], [], [], []
+        for r in range(rounds + 1):  # round 0 warms up (connections, simulator, SQLite pages)
+            callers = make_callers(calls, seed=r, prefix=f"{1700000000 + r}")
+            rate, gaps, commands = await _ask(callers_conn, ("ivr/main?pbx=bench", callers))
+            await deps.background.drain(60)
+            await records.flush()
+            await context.drain()
+            replay.update(commands)
+            copies = [Caller([], {}, c.uniqueid) for c in callers]
+            frate, fgaps, _ = await _ask(callers_conn, ("bench/floor", copies))
+            if r:
+                ivr_rates.append(rate)
+                floor_rates.append(frate)
+                ivr_gaps += gaps
+                floor_gaps += fgaps
+        callers_conn.send(None)
+        driver.join(10)
+        await server.stop()
+        await records.close()
+        await client.close()
         await engine.dispose()
-    commands = len(ivr_gaps) / rounds / calls
+    payments = await _ask(sim_conn, "stop")
+    simulator.join(10)
+    commands_per_call = len(ivr_gaps) / rounds / calls
     ivr_rate, floor_rate = statistics.median(ivr_rates), statistics.median(floor_rates)
     ivr_p99, floor_p99 = _pct(ivr_gaps, 99), _pct(floor_gaps, 99)
     print(
-        f"IVR benchmark: {calls} concurrent callers x {rounds} rounds, {commands:.1f} AGI commands per call"
+        f"IVR benchmark: {calls} concurrent callers x {rounds} rounds,"
+        f" {commands_per_call:.1f} AGI commands per call (callers and core system in their own processes)"
     )
     print(
         f"  hotline IVR    : {ivr_rate:8.1f} calls/s  p50 {_pct(ivr_gaps, 50):6.2f} ms  p99 {ivr_p99:6.2f} ms"
@@ -192,12 +258,13 @@ async def main(calls: int, rounds: int) -> None:
     print(
         f"  ratio IVR/floor: calls/s x{ivr_rate / floor_rate:.2f}, p99 per command x{ivr_p99 / floor_p99:.2f}"
     )
-    print(f"  payments executed by the simulator: {len(sim.payments)} (one per paying caller)")
+    print(f"  payments executed by the core-system simulator: {payments} (one per paying caller)")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--log-level", default="info", help="hotline's log level (lines go to /dev/null)")
     args = parser.parse_args()
-    asyncio.run(main(args.calls, args.rounds))
+    asyncio.run(main(args.calls, args.rounds, args.log_level))

@@ -24,10 +24,10 @@ exact even when hotline handles an event late.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Final
 
 from cti.agentcall import CurrentCall
+from cti.agentrecord import AgentKey, AgentRecord, Interval
 from cti.members import DEVICE_STATUS, Membership, QueueStatusLists, member_from_event
 from cti.protocol import EventLike, interface_of_channel, normalize_iface
 
@@ -35,47 +35,6 @@ _RINGING: Final = frozenset({"RINGING", "RINGINUSE"})
 _BUSY: Final = frozenset({"INUSE", "BUSY", "ONHOLD", "RINGINUSE"})
 
 STATES: Final = ("logged_out", "ready", "not_ready", "ringing", "on_call", "wrapup")
-
-AgentKey = tuple[str, str]
-"""(pbx, interface as Asterisk writes it, technology upper-cased)."""
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A closed span of one state of one agent (the row of ``agent_state_interval``)."""
-
-    pbx: str
-    iface: str
-    name: str | None
-    state: str
-    reason: str | None
-    started_at: float
-    ended_at: float
-
-    @property
-    def duration_s(self) -> float:
-        return max(self.ended_at - self.started_at, 0.0)
-
-
-@dataclass
-class AgentRecord:
-    pbx: str
-    iface: str
-    name: str | None = None
-    """The queue MemberName (``Siti Rahma``)."""
-    memberships: dict[str, Membership] = field(default_factory=dict)
-    device: str = "UNKNOWN"
-    ringing: dict[str, CurrentCall] = field(default_factory=dict)
-    """Calls ringing this phone, by the caller's uniqueid."""
-    call: CurrentCall | None = None
-    wrapup_until: float | None = None
-    state: str = "logged_out"
-    reason: str | None = None
-    since: float = 0.0
-
-    @property
-    def key(self) -> AgentKey:
-        return (self.pbx, self.iface)
 
 
 class AgentStates:

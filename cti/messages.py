@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cti.agentstate import AgentRecord
+from cti.agentrecord import AgentRecord
 from cti.protocol import WIRE_VERSION, EventLike, iso
 
 

@@ -17,8 +17,9 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from cti import messages
+from cti.agentrecord import AgentRecord
 from cti.agentstate import SUBSCRIBED as STATE_EVENTS
-from cti.agentstate import AgentRecord, AgentStates
+from cti.agentstate import AgentStates
 from cti.channels import SUBSCRIBED as CHANNEL_EVENTS
 from cti.channels import ChannelTracker
 from cti.directory import Directory

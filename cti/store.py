@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cti.agentstate import Interval
+from cti.agentrecord import Interval
 from cti.tables import MAX_CATEGORY, MAX_NOTES, agent_state_interval, disposition
 from hotline.logs import get_logger
 

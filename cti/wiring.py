@@ -104,8 +104,12 @@ class CtiFeature:
         self.hub.publisher = self.broker.publish
 
     def _learn(self, conn: AgentConnection) -> None:
-        if conn.iface is not None:
-            principal = conn.principal
+        principal = conn.principal
+        if conn.iface is None:
+            return
+        known = self.directory.owner(principal.pbx or "", conn.iface)
+        # A token without a team (hotline cti-token) must not hide a team the users table knows.
+        if principal.team is not None or known is None:
             self.directory.learn(conn.iface, PhoneOwner(conn.agent, principal.team, principal.pbx))
 
     @staticmethod

@@ -189,6 +189,39 @@ class RecordingConfig:
 
 
 @dataclass(frozen=True)
+class QcConfig:
+    """Quality control of recorded calls: the daily sample, the scoring form, calibration (docs/qc.md)."""
+
+    working_days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    """Days a sample is drawn; each covers the calls since the previous working day (kpi.timezone)."""
+    sample_time: str = "06:00"
+    """Local time the day's sample is drawn by the running service."""
+    auto_sample: bool = True
+    samples_per_agent: int = 5
+    peak_share: float = 0.5
+    """Share of each agent's sample drawn from peak intervals (the rest from off-peak)."""
+    peak_traffic_share: float = 0.5
+    """Peak = the busiest intervals of the day that together carry this share of the offered calls."""
+    interval_minutes: int = 60
+    traffic_days: int = 28
+    """Days of queue traffic the peak intervals are computed from."""
+    seed: int = 0
+    criteria: tuple[str, ...] = (
+        "greeting=10",
+        "identification=15",
+        "needs=15",
+        "accuracy=25",
+        "empathy=15",
+        "closing=10",
+        "cross_selling=10",
+    )
+    """The scoring form: ``<criterion>=<weight>``, in the order shown."""
+    target: float = 90.0
+    calibration_share: float = 0.10
+    """Share of each team leader's scored calls that QC scores again."""
+
+
+@dataclass(frozen=True)
 class CoreSystemConfig:
     """Pegadaian's core system (customer lookup, verification, bill, payment); contract in
     docs/core-system.openapi.json. An empty base_url means not configured: the IVR still routes
@@ -241,6 +274,7 @@ class Config:
     emulator: EmulatorConfig = EmulatorConfig()
     speech: SpeechConfig = SpeechConfig()
     recording: RecordingConfig = RecordingConfig()
+    qc: QcConfig = QcConfig()
     core_system: CoreSystemConfig = CoreSystemConfig()
     ticketing: TicketingConfig = TicketingConfig()
 
@@ -263,6 +297,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "emulator": EmulatorConfig,
     "speech": SpeechConfig,
     "recording": RecordingConfig,
+    "qc": QcConfig,
     "core_system": CoreSystemConfig,
     "ticketing": TicketingConfig,
 }

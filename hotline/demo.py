@@ -110,6 +110,41 @@ async def start_demo(cfg: Config, *, speed: float | None = None) -> tuple[Asteri
     return emulator, runtime
 
 
+DEMO_USERS = (
+    ("1001", "agent", "A", "PJSIP/1001"),
+    ("1002", "agent", "A", "PJSIP/1002"),
+    ("1003", "agent", "A", "PJSIP/1003"),
+    ("tl-a", "team_leader", "A", None),
+    ("qc1", "qc", None, None),
+)
+
+
+async def ensure_demo_users(runtime: Runtime, password: str) -> None:
+    """Agents 1001-1003 (team A), their team leader tl-a and a QC officer qc1, all with ``password``,
+    so a newcomer can log in to /agent and /qc. Existing users just get the new password."""
+    from hotline.auth.model import NewUser
+    from hotline.auth.passwords import hash_password
+    from hotline.auth.users import UserExists, create_user, set_password_hash
+
+    pbx = runtime.config.pbx[0]
+    names = {a.extension: a.name for a in demo_agents(len(DEMO_USERS))}
+    for username, role, team, iface in DEMO_USERS:
+        hashed = await asyncio.to_thread(hash_password, password)
+        user = NewUser(
+            username,
+            names.get(username, username),
+            role,
+            team=team,
+            site=pbx.site,
+            iface=iface,
+            pbx=pbx.name if iface else None,
+        )
+        try:
+            await create_user(runtime.engine, user, hashed)
+        except UserExists:
+            await set_password_hash(runtime.engine, username, hashed)
+
+
 async def _report_kpis(runtime: Runtime, every: float) -> None:
     while True:
         await asyncio.sleep(every)
@@ -131,10 +166,15 @@ async def run_demo(
     emulator, runtime = await start_demo(cfg)
     assert runtime.signer is not None
     token = issue_agent_token(runtime.signer, "1001", "PJSIP/1001")
+    password = secrets.token_urlsafe(9)
+    await ensure_demo_users(runtime, password)
+    base = f"http://{cfg.http.host}:{runtime.http_port}"
     print(
-        f"hotline demo: HTTP http://{cfg.http.host}:{runtime.http_port}/health  "
-        f"FastAGI {cfg.agi.host}:{runtime.agi_port}  emulated AMI 127.0.0.1:{emulator.ami_port}\n"
-        f"screen-pops of agent 1001: ws://{cfg.http.host}:{runtime.http_port}/cti/ws?token={token}\n"
+        f"hotline demo: {base}/health  {base}/metrics  FastAGI {cfg.agi.host}:{runtime.agi_port}  "
+        f"emulated AMI 127.0.0.1:{emulator.ami_port}\n"
+        f"agent console {base}/agent, wallboard {base}/wallboard, QC {base}/qc: log in as 1001 (agent), "
+        f"tl-a (team leader) or qc1 (QC) with password {password}\n"
+        f"raw screen-pops of agent 1001: ws://{cfg.http.host}:{runtime.http_port}/cti/ws?token={token}\n"
         "Ctrl-C stops.",
         flush=True,
     )

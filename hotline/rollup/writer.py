@@ -2,9 +2,10 @@
 
 The projector emits an attempt again every time it changes. For each call touched by a batch, the
 writer reads the call's stored attempts (every source), works out the call's contribution to the
-rollups before and after (:func:`hotline.rollup.contrib.contribution`), upserts the attempts and
-adds the difference to the rollups, all in one transaction: the rollups can never disagree with
-the attempts they summarise, and applying the same attempts again adds nothing.
+rollups before and after (:func:`hotline.rollup.contrib.contribution`), then upserts the attempts and
+adds the difference to the rollups in one transaction: the rollups can never disagree with the
+attempts they summarise, and applying the same attempts again adds nothing. One writer per
+database at a time (the service, or ``hotline rebuild``/``ingest`` run while it is stopped).
 
 A longest wait can only grow by addition; when a change lowers the longest wait a row got from a
 call, that row's maximum is computed again from the stored attempts (rare: a wait is corrected).
@@ -156,14 +157,17 @@ class RollupWriter:
         Both under the writer's lock, so each committed change is in exactly one of the two.
         """
         async with self._lock:
+            # Only the interval in the WHERE: the interval index then reads the last day, however
+            # long the history; the queue rows are picked here.
             query = select(kpi_rollup).where(
-                kpi_rollup.c.interval_start >= int(since // INTERVAL_S) * INTERVAL_S,
-                kpi_rollup.c.agent == NO_AGENT,
-                kpi_rollup.c.queue != ALL,
-                kpi_rollup.c.pbx != ALL,
+                kpi_rollup.c.interval_start >= int(since // INTERVAL_S) * INTERVAL_S
             )
             async with engine.connect() as connection:
-                rows = [dict(row) for row in (await connection.execute(query)).mappings()]
+                rows = [
+                    dict(row)
+                    for row in (await connection.execute(query)).mappings()
+                    if row["agent"] == NO_AGENT and row["queue"] != ALL and row["pbx"] != ALL
+                ]
             self.add_listener(listener)
         return rows
 

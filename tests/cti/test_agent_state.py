@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cti.agentstate import AgentStates, Interval
+from cti.agentrecord import Interval
+from cti.agentstate import AgentStates
 from cti.protocol import event_time
 from cti.store import IntervalWriter, state_intervals
 from hotline.ami.protocol import Event

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cti.store import recent_dispositions
 from cti.websocket import WsSettings
+from hotline.auth.auditlog import audit_entries
+from hotline.config import CtiConfig, Secret
 
-from .conftest import Harness, fixture_events, harness
+from .conftest import SECRET, Harness, fixture_events, harness, with_headers
 
 Ws = aiohttp.ClientWebSocketResponse
 LIVE_CALL = "1795514646.0"
@@ -202,6 +205,42 @@ async def test_disposition_is_stored_with_the_call_and_only_for_own_calls(
         (LIVE_CALL, "informasi", "koreksi", "PJSIP/1001")
     ]
     assert await recent_dispositions(engine, "1002") == []
+    async with asyncio.timeout(5):  # audit rows are written in the background
+        while not (refused := await audit_entries(engine, action="call.disposition")):
+            await asyncio.sleep(0.02)
+    assert [(e.actor, e.outcome, e.target) for e in refused] == [("1002", "refused", LIVE_CALL)]
     recent = await command(owner, "calls.recent")
     assert [c["call_id"] for c in recent["calls"]] == [LIVE_CALL]
     assert recent["calls"][0]["caller"]["number"] == "081234567890"
+
+
+async def test_wrapup_by_pause_is_started_by_hotline_and_ended_by_the_agent() -> None:
+    config = CtiConfig(token_secret=Secret(SECRET), wrapup_s=0, wrapup_pause=True)
+    async with harness(WsSettings(auth_timeout=0.3, close_timeout=0.2), cti_config=config) as cti:
+        ws = await connect(cti)
+        await cti.publish("jakarta", fixture_events("answered-hold"))
+        for _ in range(100):  # the pause is sent by a task of its own
+            if cti.ami.sent:
+                break
+            await asyncio.sleep(0.01)
+        assert cti.ami.sent == [
+            ("QueuePause", {"Interface": "PJSIP/1001", "Paused": "true", "Reason": "wrapup"})
+        ]
+        paused = next(e for e in fixture_events("actions") if e.name == "QueueMemberPause")
+        await cti.publish(
+            "jakarta",
+            [
+                with_headers(paused, Interface="PJSIP/1001", Queue=queue, PausedReason="wrapup")
+                for queue in ("cc-informasi", "cc-pengaduan", "sapa-helpdesk")
+            ],
+        )
+        assert (await command(ws, "wrapup.end"))["ok"]
+        assert cti.ami.sent[-1] == ("QueuePause", {"Interface": "PJSIP/1001", "Paused": "false"})
+
+
+async def test_the_queues_own_wrapuptime_cannot_be_ended_early(cti: Harness) -> None:
+    ws = await connect(cti)
+    assert (await command(ws, "wrapup.end"))["code"] == "not_in_wrapup"
+    await cti.publish("jakarta", fixture_events("answered-hold"))  # [cti] wrapup_s = 10 by default
+    assert (await command(ws, "wrapup.end"))["code"] == "wrapup_fixed"
+    assert cti.ami.sent == []
