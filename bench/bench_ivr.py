@@ -57,7 +57,7 @@ from ivr.flows import handlers
 from ivr.records import IvrStore
 
 CUSTOMER, BIRTH_DATE, CONTRACT = "1000000001", "17081985", "1012311240000001"
-MIX = (
+MIX: tuple[tuple[float, str, list[str], dict[str, str]], ...] = (
     (0.4, "informasi", ["1"], {}),
     (0.3, "permintaan", ["3", CUSTOMER, BIRTH_DATE], {prompts.IDENTIFY_OFFER: "1"}),
     (0.3, "pembayaran", ["5", CONTRACT, "2", "1", "1"], {}),
@@ -151,7 +151,6 @@ def _callers_process(conn: Connection, port: int) -> None:
 
 
 async def _serve_simulator(conn: Connection) -> None:
-    configure("error", stream=open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
     async with CoreSystemSimulator() as sim:
         conn.send(sim.base_url)
         await asyncio.get_running_loop().run_in_executor(None, conn.recv)
@@ -159,6 +158,7 @@ async def _serve_simulator(conn: Connection) -> None:
 
 
 def _simulator_process(conn: Connection) -> None:
+    configure("error", stream=open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
     asyncio.run(_serve_simulator(conn))
 
 
@@ -187,8 +187,7 @@ def _context_store(engine: Any) -> CallContext:
     return CallContext(persist=persist, load=load)
 
 
-async def main(calls: int, rounds: int, log_level: str) -> None:
-    configure(log_level, fmt="json", stream=open(os.devnull, "w"))  # noqa: SIM115 - the whole run
+async def main(calls: int, rounds: int) -> None:
     spawn = multiprocessing.get_context("spawn")
     sim_conn, sim_end = spawn.Pipe()
     simulator = spawn.Process(target=_simulator_process, args=(sim_end,), daemon=True)
@@ -236,7 +235,6 @@ async def main(calls: int, rounds: int, log_level: str) -> None:
         callers_conn.send(None)
         driver.join(10)
         await server.stop()
-        await records.close()
         await client.close()
         await engine.dispose()
     payments = await _ask(sim_conn, "stop")
@@ -267,4 +265,5 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--log-level", default="info", help="hotline's log level (lines go to /dev/null)")
     args = parser.parse_args()
-    asyncio.run(main(args.calls, args.rounds, args.log_level))
+    configure(args.log_level, fmt="json", stream=open(os.devnull, "w"))  # noqa: SIM115 - the whole run
+    asyncio.run(main(args.calls, args.rounds))

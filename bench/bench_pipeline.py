@@ -8,7 +8,7 @@ event-loop turn, as the AMI reader hands them over. At the end the bench counts 
 attempts and offered calls: a lost event or call fails the run. The peer is the event log alone
 (no projection) in the same run. Targets: >= 30,000 events/s on SQLite.
 
-The event log's batch size is HOTLINE_BENCH_BATCH (default 500, the ``[store] batch_size``
+The event log's batch size is HOTLINE_BENCH_BATCH (default: the ``[store] batch_size``
 default). Usage: ``.venv/bin/python bench/bench_pipeline.py [events]`` (PostgreSQL on HOTLINE_BENCH_PG,
 default postgresql://postgres@127.0.0.1:5432/test, when reachable).
 """
@@ -39,7 +39,7 @@ from hotline.store.events import AMI_EVENT
 CAPTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "asterisk22"
 PG_ADMIN = os.environ.get("HOTLINE_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 COPY_SPACING_S = 60.0
-BATCH = int(os.environ.get("HOTLINE_BENCH_BATCH", "500"))
+BATCH = int(os.environ.get("HOTLINE_BENCH_BATCH", str(StoreConfig().batch_size)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -140,9 +140,7 @@ class Runtime:
                 self.projector.feed(stored.pbx, stored)
             except Exception as exc:  # same rule as live projection: one odd event is skipped
                 self.projection_errors += 1
-                log.error(
-                    "projection failed for an event", pbx=stored.pbx, ami_event=stored.name, error=str(exc)
-                )
+                _log_projection_error(stored, exc)
             count += 1
         if count:
             log.info("projector warmed up from the event log", events=count)
@@ -160,7 +158,7 @@ class Runtime:
             return self.projector.feed(stored.pbx, stored)
         except Exception as exc:  # one odd event must not stop the projection of the rest
             self.projection_errors += 1
-            log.error("projection failed for an event", pbx=stored.pbx, ami_event=stored.name, error=str(exc))
+            _log_projection_error(stored, exc)
             return []
 
     async def _project(self, batch: list[Any]) -> None:
@@ -372,8 +370,25 @@ class Runtime:
     # -- running ----------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Open the store, wire everything, then start it; a failure half way stops what had started."""
         await self.open_store()
-        self.build()
+        try:
+            self.build()
+        except BaseException:
+            await self.engine.dispose()
+            raise
+        try:
+            await self._start_services()
+        except BaseException:
+            # A port already in use, say: stop what did start, so no socket stays open and no event
+            # already read from a PBX is lost (it is flushed); then report the first failure.
+            try:
+                await self.stop()
+            except Exception as exc:
+                log.error("stopping after a failed start failed too", error=f"{type(exc).__name__}: {exc}")
+            raise
+
+    async def _start_services(self) -> None:
         assert self.eventlog is not None and self.agi_server is not None and self.app is not None
         await self.warm_up_projector()
         await self.eventlog.start()
@@ -430,6 +445,18 @@ class Runtime:
             short_abandon_s=cfg.short_abandon_seconds,
         )
         return summary.as_dict()
+
+
+def _log_projection_error(stored: Any, exc: Exception) -> None:
+    """One line naming the event's PBX and call, like every other line about a call."""
+    log.error(
+        "projection failed for an event",
+        pbx=stored.pbx,
+        uniqueid=stored.uniqueid,
+        linkedid=stored.linkedid,
+        ami_event=stored.name,
+        error=f"{type(exc).__name__}: {exc}",
+    )
 
 
 def _bound_port(site: web.TCPSite) -> int:

@@ -80,7 +80,7 @@ class HttpConfig:
 @dataclass(frozen=True)
 class StoreConfig:
     url: str = "sqlite+aiosqlite:///var/hotline.db"
-    batch_size: int = 500
+    batch_size: int = 2000
     """Events written per transaction at most."""
     flush_interval: float = 0.05
     """Seconds the event log waits to fill a batch before writing what it has."""

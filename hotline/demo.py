@@ -196,7 +196,12 @@ async def run_demo(
         kpis = runtime.live_kpis()
         print(
             f"hotline demo: stopped. offered {kpis.get('offered')}, answered {kpis.get('answered')}, "
-            f"SCR {kpis.get('scr')} %, AHT {kpis.get('aht')} s",
+            f"SCR {_shown(kpis.get('scr'), '%')}, AHT {_shown(kpis.get('aht'), 's')}",
             flush=True,
         )
     return 0
+
+
+def _shown(value: object, unit: str) -> str:
+    """A KPI for a person: 'n/a' when there was nothing to compute it from (no call yet)."""
+    return "n/a" if value is None else f"{value} {unit}"

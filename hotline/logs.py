@@ -1,9 +1,12 @@
 """structlog set-up: JSON lines in production, readable lines in a terminal.
 
 Inside a call every line carries ``pbx`` and ``uniqueid``/``linkedid``: bind them
-with :func:`bind_call` (contextvars, so concurrent calls never mix). Secrets and
-full customer numbers never reach a log: :func:`mask_number` keeps the last four
-digits, and a processor masks known secret keys whatever a caller passes.
+with :func:`bind_call` (contextvars, so concurrent calls never mix). A task that
+handles AMI events one after another (a dispatcher subscriber) calls
+:func:`bind_ami_event` per event instead: every line it logs then names that
+event's PBX and call. Secrets and full customer numbers never reach a log:
+:func:`mask_number` keeps the last four digits, and a processor masks known secret
+keys whatever a caller passes.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import logging
 import sys
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, Protocol
 
 import structlog
 
@@ -28,6 +32,44 @@ def mask_number(number: str | None) -> str:
     if len(digits) <= 4:
         return "*" * len(digits)
     return "*" * (len(digits) - 4) + digits[-4:]
+
+
+class _HeaderLookup(Protocol):
+    def get(self, key: str) -> str | None: ...
+
+
+_AMI_EVENT: ContextVar[tuple[str, _HeaderLookup] | None] = ContextVar("hotline_ami_event", default=None)
+"""The AMI event the current task is handling, if any (see :func:`bind_ami_event`)."""
+
+
+def bind_ami_event(pbx: str, event: _HeaderLookup) -> None:
+    """Make ``event`` (an AMI event of ``pbx``) the call of every line this task logs from now on.
+
+    Meant for a task that handles one event after another: it costs one context-variable write
+    per event and needs no reset (the next event replaces it, :func:`clear_ami_event` ends it).
+    ``pbx``, ``Uniqueid`` and ``Linkedid`` are read only when a line is logged, and only where the
+    line does not name them itself, so the hot path of the AMI reader stays cheap.
+    """
+    _AMI_EVENT.set((pbx, event))
+
+
+def clear_ami_event() -> None:
+    """The task is no longer handling an AMI event: its lines name no call."""
+    _AMI_EVENT.set(None)
+
+
+def _add_ami_call(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    current = _AMI_EVENT.get()
+    if current is None:
+        return event_dict
+    pbx, event = current
+    event_dict.setdefault("pbx", pbx)
+    for key, header in (("uniqueid", "Uniqueid"), ("linkedid", "Linkedid")):
+        if key not in event_dict and (value := event.get(header)):
+            event_dict[key] = value
+    return event_dict
 
 
 def _redact(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -55,6 +97,7 @@ def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> Non
         renderer = structlog.dev.ConsoleRenderer(colors=getattr(stream, "isatty", lambda: False)())
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        _add_ami_call,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _redact,

@@ -121,6 +121,7 @@ class Call:
         self.uniqueid = env.uniqueid
         self.linkedid = env.get("linkedid") or env.uniqueid
         self.caller_number = env.callerid
+        self._shared: dict[str, str] | None = None
 
     @property
     def call_id(self) -> str:
@@ -142,8 +143,15 @@ class Call:
         await self.share()
 
     async def share(self) -> None:
-        """Update the call context the screen-pop reads (memory now, the store in the background)."""
-        await self.deps.call_context.set(self.session.pbx, self.uniqueid, self.state.context(), self.linkedid)
+        """Update the call context the screen-pop reads (memory now, the store in the background).
+
+        Unchanged since the last share: nothing is sent, so the store gets no write for nothing.
+        """
+        context = self.state.context()
+        if context == self._shared:
+            return
+        await self.deps.call_context.set(self.session.pbx, self.uniqueid, context, self.linkedid)
+        self._shared = context
 
     def row(self) -> CallRow:
         s = self.state
@@ -167,14 +175,15 @@ class Call:
             ended_at=time.time(),
         )
 
-    def save_later(self) -> None:
-        """Write ``ivr_call`` without holding the caller (the row is taken when the write runs)."""
+    async def save(self) -> None:
+        """Write ``ivr_call``; a store failure is logged, never the caller's problem."""
         records = self.deps.records
-        if records is not None:
-            self.deps.background.spawn(self._save(records), name=f"ivr-save-{self.uniqueid}")
-
-    async def _save(self, records: Records) -> None:
-        await records.save_call(self.row())
+        if records is None:
+            return
+        try:
+            await records.save_call(self.row())
+        except Exception as exc:
+            log.error("ivr call row not stored", error=str(exc) or type(exc).__name__)
 
     @contextlib.asynccontextmanager
     async def recording_muted(self) -> AsyncIterator[None]:

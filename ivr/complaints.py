@@ -52,7 +52,7 @@ async def open_ticket(call: Call) -> str | None:
         return None
     state.ticket_key = ref.key
     await call.share()
-    call.save_later()
+    await call.save()
     return ref.key
 
 

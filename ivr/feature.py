@@ -9,6 +9,7 @@ once cannot be promised) and SAPA cannot identify outlets, but every caller stil
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from typing import Any
 
@@ -103,6 +104,18 @@ class IvrFeature:
                 "IVR background work that failed",
                 lambda: background.failures,
             )
+            if isinstance(records, IvrStore):
+                writer = records.writer
+                metrics.gauge_func(
+                    "hotline_ivr_store_queue",
+                    "IVR rows waiting for the store's writer",
+                    lambda: writer.pending,
+                )
+                metrics.counter_func(
+                    "hotline_ivr_store_failures_total",
+                    "IVR rows (call records, payment outcomes) the store refused",
+                    lambda: writer.failures,
+                )
         log.info(
             "ivr ready",
             core_system=core is not None,
@@ -125,9 +138,20 @@ class IvrFeature:
             await self._listener.stop()
         if self.deps is not None:
             await self.deps.background.drain(DRAIN_TIMEOUT_S)
+            await self._flush(self.deps.records)
         for client in self._owned:
             await client.close()
         self._owned = []
+
+    @staticmethod
+    async def _flush(records: Records | None) -> None:
+        """Call rows and payment outcomes still queued are written before the store closes."""
+        if records is None:
+            return
+        try:
+            await asyncio.wait_for(records.flush(), DRAIN_TIMEOUT_S)
+        except Exception as exc:  # logged: the rows' loss must be visible, the shutdown goes on
+            log.error("ivr store not flushed at shutdown", error=str(exc) or type(exc).__name__)
 
 
 feature = IvrFeature()

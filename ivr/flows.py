@@ -4,8 +4,9 @@
   caller's current place in the menus;
 - a flow that routed the call publishes it: channel variables (HOTLINE_QUEUE first), then
   the call context the screen-pop reads;
-- the call is recorded in ``ivr_call`` whatever happened (routed, hung up, failed, ended),
-  in the background so the caller is never held up by the store;
+- the call is recorded in ``ivr_call`` whatever happened (routed, hung up, failed, ended);
+  the row is queued to the store's writer (:mod:`ivr.store_writer`), so the caller is never
+  held up by the store and a hang-up cannot lose it;
 - a bug in a flow is not a dead line: the handler sets the queue of the script's fallback
   (best effort), plays a short apology and lets the error reach the FastAGI server, which
   sets HOTLINE_STATUS=FAILED for the dialplan's fallback route.
@@ -80,7 +81,7 @@ def make_handler(script: str, flow: Flow, deps: IvrDeps) -> Handler:
         finally:
             with contextlib.suppress(Exception):  # the call context is memory; never fail the call on it
                 await call.share()
-            call.save_later()
+            await call.save()
 
     return handler
 

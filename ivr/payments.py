@@ -7,7 +7,10 @@ so the same call paying the same thing again always carries the same key. The or
    if the row exists and is settled (``paid``/``declined``), answer from it - no new request;
 2. ask the core system with the key (its own retries resend the same key);
 3. store the outcome: ``paid``, ``declined``, ``rejected`` (refused, not executed) or
-   ``unknown`` (no answer: it may or may not have been executed).
+   ``unknown`` (no answer: it may or may not have been executed). The outcome is queued to
+   the store's writer (:mod:`ivr.store_writer`): the caller hears it without waiting for the
+   commit, and until it is stored the row reads ``pending`` - the state in which asking again
+   with the same key is the right thing to do.
 
 Steps 2-3 run as a background task the caller's session only waits for, so a hang-up or a
 cancelled session still stores the outcome; a crash leaves ``pending``, which the next session

@@ -155,19 +155,28 @@ class Outlet:
 class Records(Protocol):
     """The IVR's tables: call records, payment attempts, the outlet directory."""
 
-    async def save_call(self, row: CallRow) -> None: ...
+    async def save_call(self, row: CallRow) -> None:
+        """Store (or queue, to be stored soon) the call's row; it must not hold the caller up."""
+        ...
 
     async def claim_payment(self, row: PaymentRow) -> tuple[PaymentRow, bool]:
-        """Store ``row`` (status pending) unless its key exists; returns (stored row, created)."""
+        """Store ``row`` (status pending) unless its key exists; returns (stored row, created).
+
+        Committed when it returns: the core system is asked to pay only after this.
+        """
         ...
 
     async def retry_payment(self, idempotency_key: str) -> None:
         """Count one more try of an existing, unsettled payment and mark it pending again."""
         ...
 
-    async def settle_payment(
-        self, idempotency_key: str, status: str, reference: str, detail: str
-    ) -> None: ...
+    async def settle_payment(self, idempotency_key: str, status: str, reference: str, detail: str) -> None:
+        """Store (or queue) the outcome; until stored the row stays pending, which is safe."""
+        ...
+
+    async def flush(self) -> None:
+        """Wait until every write queued so far is stored (shutdown must not lose one)."""
+        ...
 
     async def unsettled_payments(self) -> list[PaymentRow]: ...
 

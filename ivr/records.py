@@ -7,13 +7,19 @@
   request and its answer leaves a trace that the next session or the start-up reconciliation
   settles by asking again with the same key.
 - ``outlet`` and ``outlet_phone``: the SAPA outlet directory (PINs only as salted hashes).
+
+Every write goes through one :class:`~ivr.store_writer.StoreWriter` (group commit): payment
+claims and retries are awaited, call rows and payment outcomes are queued (they survive a
+hang-up; :meth:`IvrStore.flush` waits for them, and every read here flushes first, so a read
+always sees the writes made before it).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Final, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from ivr.outlet_pins import check_pin
 from ivr.ports import CallRow, Outlet, PaymentRow
+from ivr.store_writer import StoreWriter
 
 metadata = sa.MetaData()
 
@@ -87,6 +94,20 @@ def dialect_insert(connection: AsyncConnection, table: sa.Table) -> postgresql.I
     return sqlite.insert(table)
 
 
+async def _claim(connection: AsyncConnection, values: dict[str, Any]) -> tuple[PaymentRow, bool]:
+    # ON CONFLICT DO NOTHING makes the claim atomic: of two sessions (or hotline instances) racing
+    # for one key, exactly one inserts; the other reads the winner's row.
+    statement = dialect_insert(connection, PAYMENT_ATTEMPT).on_conflict_do_nothing(
+        index_elements=["idempotency_key"]
+    )
+    created = (await connection.execute(statement, values)).rowcount == 1
+    key = values["idempotency_key"]
+    stored = (
+        await connection.execute(sa.select(PAYMENT_ATTEMPT).where(PAYMENT_ATTEMPT.c.idempotency_key == key))
+    ).one()
+    return _payment(stored), created
+
+
 def _payment(row: Any) -> PaymentRow:
     return PaymentRow(
         idempotency_key=row.idempotency_key,
@@ -102,61 +123,105 @@ def _payment(row: Any) -> PaymentRow:
     )
 
 
+_SETTLE: Final = (
+    sa.update(PAYMENT_ATTEMPT)
+    .where(PAYMENT_ATTEMPT.c.idempotency_key == sa.bindparam("key"))
+    .values(
+        status=sa.bindparam("new_status"),
+        reference=sa.bindparam("new_reference"),
+        detail=sa.bindparam("new_detail"),
+        updated_at=sa.bindparam("at"),
+    )
+)
+_RETRY: Final = (
+    sa.update(PAYMENT_ATTEMPT)
+    .where(PAYMENT_ATTEMPT.c.idempotency_key == sa.bindparam("key"))
+    .values(status="pending", tries=PAYMENT_ATTEMPT.c.tries + 1, updated_at=sa.bindparam("at"))
+)
+
+
+def _call_upsert(dialect: str) -> sa.Insert:
+    """``ivr_call`` insert-or-update; a retried session's row replaces the first one's, start excepted."""
+    statement = postgresql.insert(IVR_CALL) if dialect == "postgresql" else sqlite.insert(IVR_CALL)
+    keys = ("pbx", "uniqueid", "script", "started_at")
+    return statement.on_conflict_do_update(
+        index_elements=["pbx", "uniqueid", "script"],
+        set_={c.name: statement.excluded[c.name] for c in IVR_CALL.columns if c.name not in keys},
+    )
+
+
+_CALL_UPSERTS: Final = {dialect: _call_upsert(dialect) for dialect in ("sqlite", "postgresql")}
+
+
+@dataclass(frozen=True)
+class _Write:
+    kind: Literal["call", "claim", "retry", "settle"]
+    values: dict[str, Any]
+    label: str
+
+
 class IvrStore:
     """:class:`ivr.ports.Records` on the hotline store (SQLite or PostgreSQL)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self.writer: StoreWriter[_Write] = StoreWriter(engine, self._execute, name="ivr")
+
+    async def flush(self) -> None:
+        """Wait until every write made so far is stored (at shutdown, and before each read here)."""
+        await self.writer.flush()
 
     async def save_call(self, row: CallRow) -> None:
-        values = asdict(row)
-        async with self.engine.begin() as connection:
-            statement = dialect_insert(connection, IVR_CALL)
-            keep_started = {"started_at": IVR_CALL.c.started_at}  # the first session's start stays
-            statement = statement.on_conflict_do_update(
-                index_elements=["pbx", "uniqueid", "script"],
-                set_={
-                    **{k: statement.excluded[k] for k in values if k not in ("pbx", "uniqueid", "script")},
-                    **keep_started,
-                },
-            )
-            await connection.execute(statement, values)
+        """Queue the call's row: it returns at once, and the row survives the caller's hang-up."""
+        self.writer.defer(_Write("call", asdict(row), f"ivr_call {row.pbx}/{row.uniqueid}"))
 
     async def claim_payment(self, row: PaymentRow) -> tuple[PaymentRow, bool]:
         now = time.time()
         values = {**asdict(row), "created_at": now, "updated_at": now}
-        async with self.engine.begin() as connection:
-            # ON CONFLICT DO NOTHING makes the claim atomic: of two sessions racing for one key,
-            # exactly one inserts; the other reads the winner's row.
-            statement = dialect_insert(connection, PAYMENT_ATTEMPT).on_conflict_do_nothing(
-                index_elements=["idempotency_key"]
-            )
-            result = await connection.execute(statement, values)
-            created = result.rowcount == 1
-            stored = (
-                await connection.execute(
-                    sa.select(PAYMENT_ATTEMPT).where(PAYMENT_ATTEMPT.c.idempotency_key == row.idempotency_key)
-                )
-            ).one()
-        return _payment(stored), created
+        claimed: tuple[PaymentRow, bool] = await self.writer.write(
+            _Write("claim", values, f"payment claim {row.idempotency_key}")
+        )
+        return claimed
 
     async def retry_payment(self, idempotency_key: str) -> None:
-        async with self.engine.begin() as connection:
-            await connection.execute(
-                sa.update(PAYMENT_ATTEMPT)
-                .where(PAYMENT_ATTEMPT.c.idempotency_key == idempotency_key)
-                .values(status="pending", tries=PAYMENT_ATTEMPT.c.tries + 1, updated_at=time.time())
-            )
+        values = {"key": idempotency_key, "at": time.time()}
+        await self.writer.write(_Write("retry", values, f"payment retry {idempotency_key}"))
 
     async def settle_payment(self, idempotency_key: str, status: str, reference: str, detail: str) -> None:
-        async with self.engine.begin() as connection:
-            await connection.execute(
-                sa.update(PAYMENT_ATTEMPT)
-                .where(PAYMENT_ATTEMPT.c.idempotency_key == idempotency_key)
-                .values(status=status, reference=reference, detail=detail[:500], updated_at=time.time())
-            )
+        """Queue the outcome (it returns at once). Until it is stored the row reads ``pending``,
+        the state in which asking again with the same key is the safe thing to do."""
+        values = {
+            "key": idempotency_key,
+            "new_status": status,
+            "new_reference": reference,
+            "new_detail": detail[:500],
+            "at": time.time(),
+        }
+        self.writer.defer(_Write("settle", values, f"payment outcome {idempotency_key} {status}"))
+
+    async def _execute(self, connection: AsyncConnection, writes: Sequence[_Write]) -> list[Any]:
+        """One batch in one transaction: outcomes, then claims and retries in order, then call rows.
+
+        Outcomes go first: an outcome is only ever queued after its own claim was committed (in
+        an earlier batch), so a claim of the same key in this batch reads it settled and is
+        answered from the record - the order a single caller would see.
+        """
+        results: list[Any] = [None] * len(writes)
+        settles = [w.values for w in writes if w.kind == "settle"]
+        if settles:
+            await connection.execute(_SETTLE, settles)
+        for n, write in enumerate(writes):
+            if write.kind == "claim":
+                results[n] = await _claim(connection, write.values)
+            elif write.kind == "retry":
+                await connection.execute(_RETRY, write.values)
+        calls = [w.values for w in writes if w.kind == "call"]
+        if calls:
+            await connection.execute(_CALL_UPSERTS[connection.dialect.name], calls)
+        return results
 
     async def payment(self, idempotency_key: str) -> PaymentRow | None:
+        await self.flush()
         async with self.engine.connect() as connection:
             row = (
                 await connection.execute(
@@ -166,6 +231,7 @@ class IvrStore:
         return None if row is None else _payment(row)
 
     async def payments_of_call(self, pbx: str, uniqueid: str) -> list[PaymentRow]:
+        await self.flush()
         async with self.engine.connect() as connection:
             rows = await connection.execute(
                 sa.select(PAYMENT_ATTEMPT)
@@ -175,6 +241,7 @@ class IvrStore:
             return [_payment(r) for r in rows]
 
     async def unsettled_payments(self) -> list[PaymentRow]:
+        await self.flush()
         async with self.engine.connect() as connection:
             rows = await connection.execute(
                 sa.select(PAYMENT_ATTEMPT)
@@ -185,6 +252,7 @@ class IvrStore:
 
     async def call(self, pbx: str, uniqueid: str, script: str) -> dict[str, Any] | None:
         """The ``ivr_call`` row of one call and script, as a dict (for tests and operators)."""
+        await self.flush()
         async with self.engine.connect() as connection:
             row = (
                 await connection.execute(

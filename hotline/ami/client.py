@@ -275,7 +275,12 @@ class AmiClient:
                         on_event(PbxEvent(name, connection, seq, clock(), message))
                     except Exception as exc:
                         self._log.error(
-                            "on_event failed", event_name=message.name, seq=seq, error=_describe(exc)
+                            "on_event failed",
+                            event_name=message.name,
+                            seq=seq,
+                            uniqueid=message.get("Uniqueid"),
+                            linkedid=message.get("Linkedid"),
+                            error=_describe(exc),
                         )
                 elif type(message) is Response:
                     if not tracker.on_response(message):

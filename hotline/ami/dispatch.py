@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from hotline.ami.protocol import Event
-from hotline.logs import get_logger
+from hotline.logs import bind_ami_event, clear_ami_event, get_logger
 
 ALL_EVENTS: Final = "*"
 _YIELD_EVERY: Final = 256
@@ -122,6 +122,7 @@ class Subscription:
         since_yield = 0
         while True:
             if not items:
+                clear_ami_event()
                 if self._in_burst:
                     self._in_burst = False
                     _log.warning("subscriber caught up", subscriber=self.name, dropped_total=self.dropped)
@@ -132,6 +133,8 @@ class Subscription:
                 since_yield = 0
                 continue
             item = items.popleft()
+            # Whatever the callback logs names this event's PBX and call (uniqueid, linkedid).
+            bind_ami_event(item.pbx, item.event)
             try:
                 result = callback(item)
                 if inspect.isawaitable(result):

@@ -119,14 +119,13 @@ class QcApi:
             sheet = self.settings.form.sheet(body.get("ratings"))
         except ScoreError as exc:
             return json_error(400, str(exc))
-        comment = _text(body, "comment")
-        await access.record(
-            self.engine, request, who, "qc.score", target, detail=f"{kind} total={sheet.total}"
-        )
         try:
-            score = await submit(self.engine, call, who, sheet, kind=kind, comment=comment)
+            score = await submit(self.engine, call, who, sheet, kind=kind, comment=_text(body, "comment"))
         except ScoreConflict as exc:
             return json_error(409, str(exc))
+        # Written once the score is: the audit says what was stored, not what was tried.
+        detail = f"score {score.id} {kind} total={score.total}"
+        await access.record(self.engine, request, who, "qc.score", target, detail=detail)
         return web.json_response(score.public(), status=201)
 
     async def amend(self, request: web.Request) -> web.Response:
@@ -148,10 +147,9 @@ class QcApi:
             sheet = self.settings.form.sheet(body.get("ratings"))
         except ScoreError as exc:
             return json_error(400, str(exc))
-        await access.record(
-            self.engine, request, who, "qc.amend", target, detail=f"total={sheet.total} reason={reason[:200]}"
-        )
         score = await submit(
             self.engine, call, who, sheet, comment=_text(body, "comment"), amends=original, reason=reason
         )
+        detail = f"score {score.id} total={score.total} reason={reason[:200]}"
+        await access.record(self.engine, request, who, "qc.amend", target, detail=detail)
         return web.json_response(score.public(), status=201)
