@@ -152,6 +152,7 @@ def _callers_process(conn: Connection, port: int) -> None:
 
 async def _serve_simulator(conn: Connection) -> None:
     async with CoreSystemSimulator() as sim:
+        sim.faults.latency_s = float(os.environ.get("CORE_LAT", "0"))
         conn.send(sim.base_url)
         await asyncio.get_running_loop().run_in_executor(None, conn.recv)
         conn.send(len(sim.payments))
@@ -187,7 +188,7 @@ def _context_store(engine: Any) -> CallContext:
     return CallContext(persist=persist, load=load)
 
 
-async def main(calls: int, rounds: int) -> None:
+async def main(calls: int, rounds: int, *, context_in_memory: bool = False) -> None:
     spawn = multiprocessing.get_context("spawn")
     sim_conn, sim_end = spawn.Pipe()
     simulator = spawn.Process(target=_simulator_process, args=(sim_end,), daemon=True)
@@ -196,8 +197,8 @@ async def main(calls: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         engine = create_engine(f"sqlite+aiosqlite:///{Path(folder)}/bench.db")
         await migrate(engine)
-        client = CoreSystemClient(CoreSystemSettings(base_url=base_url, timeout_s=10.0))
-        context = _context_store(engine)
+        client = CoreSystemClient(CoreSystemSettings(base_url=base_url, timeout_s=10.0, max_connections=int(os.environ.get("MAXC", "1000"))))
+        context = CallContext() if context_in_memory else _context_store(engine)
         records = IvrStore(engine)
         deps = IvrDeps(context, {"bench": _Ami()}, records, client, None, Background())
         router = AgiRouter()
@@ -264,6 +265,11 @@ if __name__ == "__main__":
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--log-level", default="info", help="hotline's log level (lines go to /dev/null)")
+    parser.add_argument(
+        "--context-in-memory",
+        action="store_true",
+        help="keep the call context in memory only (what the store's call_context writes cost)",
+    )
     args = parser.parse_args()
     configure(args.log_level, fmt="json", stream=open(os.devnull, "w"))  # noqa: SIM115 - the whole run
-    asyncio.run(main(args.calls, args.rounds))
+    asyncio.run(main(args.calls, args.rounds, context_in_memory=args.context_in_memory))

@@ -208,7 +208,7 @@ class Runtime:
             return await repo.get_call_context(engine, pbx, uniqueid)
 
         self.call_context = CallContext(persist=persist, load=load)
-        peers = {p.ami_host: p.name for p in cfg.pbx}
+        peers = agi_peers(cfg)
         self.agi_server = AgiServer(
             self.agi_router,
             host=cfg.agi.host,
@@ -445,6 +445,26 @@ class Runtime:
             short_abandon_s=cfg.short_abandon_seconds,
         )
         return summary.as_dict()
+
+
+def agi_peers(cfg: Config) -> dict[str, str]:
+    """Which PBX a FastAGI connection comes from, by the peer's address (its ``ami_host``).
+
+    Two PBXs on one address cannot be told apart this way: rather than give one's calls the
+    other's name (the screen-pop would then miss what the IVR learned), their calls are
+    ``unknown`` unless the dialplan names the PBX (``agi://host/ivr/main?pbx=<name>``).
+    """
+    names_by_host: dict[str, list[str]] = {}
+    for pbx in cfg.pbx:
+        names_by_host.setdefault(pbx.ami_host, []).append(pbx.name)
+    for host, names in names_by_host.items():
+        if len(names) > 1:
+            log.warning(
+                "several [[pbx]] share one ami_host: their FastAGI calls need ?pbx=<name> in the AGI URL",
+                ami_host=host,
+                pbx_names=names,
+            )
+    return {host: names[0] for host, names in names_by_host.items() if len(names) == 1}
 
 
 def _log_projection_error(stored: Any, exc: Exception) -> None:

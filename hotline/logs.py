@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import structlog
 
@@ -38,34 +38,40 @@ class _HeaderLookup(Protocol):
     def get(self, key: str) -> str | None: ...
 
 
-_AMI_EVENT: ContextVar[tuple[str, _HeaderLookup] | None] = ContextVar("hotline_ami_event", default=None)
-"""The AMI event the current task is handling, if any (see :func:`bind_ami_event`)."""
+class AmiEventLike(Protocol):
+    """An AMI event as received (``hotline.ami.dispatch.PbxEvent``): which PBX, which event."""
+
+    @property
+    def pbx(self) -> str: ...
+
+    @property
+    def event(self) -> _HeaderLookup: ...
 
 
-def bind_ami_event(pbx: str, event: _HeaderLookup) -> None:
-    """Make ``event`` (an AMI event of ``pbx``) the call of every line this task logs from now on.
+CURRENT_AMI_EVENT: Final[ContextVar[AmiEventLike | None]] = ContextVar("hotline_ami_event", default=None)
+"""The AMI event the current task is handling, if any. :func:`bind_ami_event` sets it; a hot loop
+may hold ``CURRENT_AMI_EVENT.set`` in a local to save a Python call per event."""
+
+
+def bind_ami_event(item: AmiEventLike | None) -> None:
+    """Make ``item`` (an AMI event of a PBX) the call of every line this task logs from now on.
 
     Meant for a task that handles one event after another: it costs one context-variable write
-    per event and needs no reset (the next event replaces it, :func:`clear_ami_event` ends it).
-    ``pbx``, ``Uniqueid`` and ``Linkedid`` are read only when a line is logged, and only where the
-    line does not name them itself, so the hot path of the AMI reader stays cheap.
+    per event and needs no reset (the next event replaces it; ``None`` ends it). ``pbx``,
+    ``Uniqueid`` and ``Linkedid`` are read only when a line is logged, and only where the line
+    does not name them itself, so the hot path of the AMI reader stays cheap.
     """
-    _AMI_EVENT.set((pbx, event))
-
-
-def clear_ami_event() -> None:
-    """The task is no longer handling an AMI event: its lines name no call."""
-    _AMI_EVENT.set(None)
+    CURRENT_AMI_EVENT.set(item)
 
 
 def _add_ami_call(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    current = _AMI_EVENT.get()
+    current = CURRENT_AMI_EVENT.get()
     if current is None:
         return event_dict
-    pbx, event = current
-    event_dict.setdefault("pbx", pbx)
+    event_dict.setdefault("pbx", current.pbx)
+    event = current.event
     for key, header in (("uniqueid", "Uniqueid"), ("linkedid", "Linkedid")):
         if key not in event_dict and (value := event.get(header)):
             event_dict[key] = value

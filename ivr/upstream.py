@@ -67,6 +67,7 @@ class Upstream:
         breaker: CircuitBreaker,
         headers: Mapping[str, str] | None = None,
         session: aiohttp.ClientSession | None = None,
+        max_connections: int = 100,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"{name}: base_url must start with http:// or https://, not {base_url!r}")
@@ -74,6 +75,8 @@ class Upstream:
             raise ValueError(f"{name}: timeout_s must be positive, not {timeout_s}")
         if retries < 0:
             raise ValueError(f"{name}: retries must not be negative, not {retries}")
+        if max_connections < 1:
+            raise ValueError(f"{name}: max_connections must be at least 1, not {max_connections}")
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
@@ -84,10 +87,14 @@ class Upstream:
         self._headers = dict(headers or {})
         self._session = session
         self._owns_session = session is None
+        self.max_connections = max_connections
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(headers=self._headers)
+            # A request waiting for a free connection waits inside its attempt's timeout: the
+            # pool must be as large as the calls that may ask at once, or callers queue here.
+            connector = aiohttp.TCPConnector(limit=self.max_connections, limit_per_host=0)
+            self._session = aiohttp.ClientSession(headers=self._headers, connector=connector)
             self._owns_session = True
         return self._session
 

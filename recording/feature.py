@@ -13,6 +13,7 @@ from pathlib import Path
 from hotline.feature import CliCommand, Services
 from hotline.logs import get_logger
 from hotline.web import METRICS_KEY
+from recording import qc
 from recording.cli import COMMANDS
 from recording.collector import Collector
 from recording.export import Exports
@@ -39,7 +40,7 @@ class RecordingFeature:
         self._collector_task: asyncio.Task[None] | None = None
 
     def cli_commands(self) -> list[CliCommand]:
-        return list(COMMANDS)
+        return [*COMMANDS, *qc.cli_commands()]
 
     def setup(self, services: Services) -> None:
         if services.engine is None:
@@ -58,6 +59,7 @@ class RecordingFeature:
             services.engine, settings, self.transcoder, self.exports, services.ami, self.capture.record_mute
         )
         add_routes(services.web, api)
+        qc.setup(services)
         services.events.subscribe("*", self.capture.on_event, name="recording-capture")
         self._metrics(services)
         log.info(

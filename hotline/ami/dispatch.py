@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from hotline.ami.protocol import Event
-from hotline.logs import bind_ami_event, clear_ami_event, get_logger
+from hotline.logs import CURRENT_AMI_EVENT, get_logger
 
 ALL_EVENTS: Final = "*"
 _YIELD_EVERY: Final = 256
@@ -119,10 +119,13 @@ class Subscription:
     async def _run(self) -> None:
         items = self._items
         callback = self._callback
+        # Whatever the callback logs names the event's PBX and call (hotline.logs.bind_ami_event);
+        # the context variable's own setter, held here, keeps that to one C call per event.
+        bind_event = CURRENT_AMI_EVENT.set
         since_yield = 0
         while True:
             if not items:
-                clear_ami_event()
+                bind_event(None)
                 if self._in_burst:
                     self._in_burst = False
                     _log.warning("subscriber caught up", subscriber=self.name, dropped_total=self.dropped)
@@ -133,8 +136,7 @@ class Subscription:
                 since_yield = 0
                 continue
             item = items.popleft()
-            # Whatever the callback logs names this event's PBX and call (uniqueid, linkedid).
-            bind_ami_event(item.pbx, item.event)
+            bind_event(item)
             try:
                 result = callback(item)
                 if inspect.isawaitable(result):

@@ -55,6 +55,8 @@ class QueueAttemptRow(Base):
         Index("ix_queue_attempt_entered_at", "entered_at"),
         Index("ix_queue_attempt_queue", "queue"),
         Index("ix_queue_attempt_agent", "agent"),
+        # The CTI screen-pop's "last contacts of this caller" (migration 0008_cti_enrich).
+        Index("ix_queue_attempt_caller_number", "caller_number", "entered_at"),
     )
 
     pbx: Mapped[str] = mapped_column(String, primary_key=True)

@@ -77,6 +77,7 @@ class CoreSystemClient:
             breaker=self.breaker,
             headers=headers,
             session=session,
+            max_connections=settings.max_connections,
         )
 
     async def close(self) -> None:

@@ -75,4 +75,4 @@ def team_scope(who: Principal, requested: str | None) -> str | None:
         return requested
     if requested is not None and not same_name(requested, who.team):
         raise web.HTTPForbidden(text=f"not allowed: team leaders see only their own team ({who.team})")
-    return who.team or "\x00"  # a team leader without a team sees nothing
+    return who.team or ""  # no team is named "": a team leader without a team sees nothing

@@ -23,8 +23,7 @@ from hotline.compose import Runtime
 from hotline.config import AgiConfig, Config, HttpConfig, QcConfig, RecordingConfig, StoreConfig
 from hotline.feature import CliCommand, Services
 from hotline.store.repo import upsert_attempts
-from recording import RecordingFeature
-from recording import qc
+from recording import RecordingFeature, qc
 from recording.qc.settings import QcSettings
 from recording.tables import recording
 from recording.wav import write_tone
@@ -165,7 +164,9 @@ def qc_config(tmp_path: Path, **changes: Any) -> Config:
     return Config(
         agi=AgiConfig(port=0),
         http=HttpConfig(port=0),
-        store=StoreConfig(url=f"sqlite+aiosqlite:///{tmp_path}/hotline.db", spool_dir=str(tmp_path / "evspool")),
+        store=StoreConfig(
+            url=f"sqlite+aiosqlite:///{tmp_path}/hotline.db", spool_dir=str(tmp_path / "evspool")
+        ),
         recording=RecordingConfig(
             spool_dirs=str(tmp_path / "spool"),
             archive_dir=str(tmp_path / "archive"),

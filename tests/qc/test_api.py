@@ -60,7 +60,9 @@ async def test_agents_and_strangers_are_refused_everywhere(runtime: Runtime) -> 
         assert (await Client(runtime, None).call(method, path, body))[0] == 401, path
         assert (await Client(runtime, "v1.forged.token").call(method, path, body))[0] == 401, path
     refused = await audit_entries(runtime.engine, actor="1001")
-    assert len(refused) == len(requests) and all(e.outcome == "refused" and e.action == "qc.access" for e in refused)
+    assert len(refused) == len(requests) and all(
+        e.outcome == "refused" and e.action == "qc.access" for e in refused
+    )
     await set_active(runtime.engine, "qa.eko", False)
     assert (await _as(runtime, "qa.eko", "qa").get("/api/qc/form"))[0] == 401
 
@@ -80,11 +82,15 @@ async def test_team_leaders_see_and_score_only_their_own_team(runtime: Runtime) 
     ):
         status, reply = await leader.call(method, path, body)
         assert status == 403 and "another team" in reply["message"], path
-    status, score = await leader.post(f"/api/qc/calls/{mine[0]['id']}/scores", {"ratings": RATINGS, "comment": "ok"})
+    status, score = await leader.post(
+        f"/api/qc/calls/{mine[0]['id']}/scores", {"ratings": RATINGS, "comment": "ok"}
+    )
     assert status == 201 and score["total"] == 91.7 and score["scorer_role"] == "team_leader"
     # Another team's leader cannot amend it; calibration scores are QC's.
     beta = _as(runtime, "tl.beta", "team_leader", "beta")
-    assert (await beta.post(f"/api/qc/scores/{score['id']}/amendments", {"ratings": RATINGS, "reason": "x"}))[0] == 403
+    assert (await beta.post(f"/api/qc/scores/{score['id']}/amendments", {"ratings": RATINGS, "reason": "x"}))[
+        0
+    ] == 403
     calib = {"ratings": RATINGS, "kind": "calibration"}
     assert (await leader.post(f"/api/qc/calls/{mine[1]['id']}/scores", calib))[0] == 403
     assert (await leader.get("/api/qc/calibration"))[0] == 403
@@ -134,7 +140,10 @@ async def test_score_once_then_amend_with_a_reason(runtime: Runtime) -> None:
     status, detail = await qc.get(f"/api/qc/calls/{call['id']}")
     assert [s["total"] for s in detail["scores"]] == [91.7, 100.0] and detail["review"]["amended"] is True
     assert detail["form"]["target"] == 90.0
-    assert [e.action for e in await audit_entries(runtime.engine, actor="qc.dewi")] == ["qc.score", "qc.amend"]
+    assert [e.action for e in await audit_entries(runtime.engine, actor="qc.dewi")] == [
+        "qc.score",
+        "qc.amend",
+    ]
     assert (await qc.post("/api/qc/scores/999999/amendments", {"ratings": RATINGS, "reason": "x"}))[0] == 404
     assert (await qc.get("/api/qc/calls/999999"))[0] == 404
 
@@ -148,7 +157,10 @@ async def test_calibration_and_reports_over_http(runtime: Runtime) -> None:
     status, picks = await qc.post("/api/qc/calibration", {"from": "2026-01-01", "to": "2099-12-31"})
     assert status == 200 and picks["team_leaders"]["tl.alpha"]["picked"] == 1
     picked = next(c for c in await _sample(qc) if c["calibration_pick"])
-    status, _ = await qc.post(f"/api/qc/calls/{picked['id']}/scores", {"ratings": {**RATINGS, "empathy": 100}, "kind": "calibration"})
+    status, _ = await qc.post(
+        f"/api/qc/calls/{picked['id']}/scores",
+        {"ratings": {**RATINGS, "empathy": 100}, "kind": "calibration"},
+    )
     assert status == 201
     unpicked = next(c for c in await _sample(qc) if not c["calibration_pick"])
     calib = {"ratings": RATINGS, "kind": "calibration"}

@@ -54,7 +54,21 @@ async def test_sample_prints_a_summary_and_report_writes_csv(
     again = json.loads(capsys.readouterr().out)
     assert again["drawn"] == 0 and again["already_sampled"] == ["1001", "1002", "1003"]
     target = tmp_path / "qm.csv"
-    assert await _run(config, "report", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "csv", "--output", str(target)) == 0
+    assert (
+        await _run(
+            config,
+            "report",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+            "--format",
+            "csv",
+            "--output",
+            str(target),
+        )
+        == 0
+    )
     assert target.read_text().startswith("agent,agent_name,team,period")
     assert await _run(config, "report", "--from", "2026-11-01", "--to", "2026-11-30") == 0
     assert capsys.readouterr().out.splitlines()[-1].startswith("agent")  # a header, no scores yet

@@ -58,7 +58,12 @@ def test_bad_ratings_are_refused_with_the_reason(ratings: Any, message: str) -> 
 
 @pytest.mark.parametrize(
     ("criteria", "message"),
-    [(("greeting",), "not <name>=<weight>"), (("greeting=0",), "not <name>=<weight>"), (("a=1", "a=2"), "twice"), ((), "empty")],
+    [
+        (("greeting",), "not <name>=<weight>"),
+        (("greeting=0",), "not <name>=<weight>"),
+        (("a=1", "a=2"), "twice"),
+        ((), "empty"),
+    ],
 )
 def test_bad_criteria_are_config_errors(criteria: tuple[str, ...], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -104,7 +109,14 @@ def test_peak_is_the_busiest_intervals_holding_the_share() -> None:
 
 @pytest.mark.parametrize(
     ("n", "peak", "off", "expected"),
-    [(5, 10, 10, (3, 2)), (4, 10, 10, (2, 2)), (5, 1, 10, (1, 4)), (5, 10, 1, (4, 1)), (5, 1, 1, (1, 1)), (0, 5, 5, (0, 0))],
+    [
+        (5, 10, 10, (3, 2)),
+        (4, 10, 10, (2, 2)),
+        (5, 1, 10, (1, 4)),
+        (5, 10, 1, (4, 1)),
+        (5, 1, 1, (1, 1)),
+        (0, 5, 5, (0, 0)),
+    ],
 )
 def test_split_between_peak_and_offpeak_fills_a_short_side(
     n: int, peak: int, off: int, expected: tuple[int, int]

@@ -118,7 +118,7 @@ async def test_scores_are_immutable_and_amendments_keep_both(engine: AsyncEngine
     assert first_fix.amends_id == second_fix.amends_id == original.id  # both reference the original
     history = await scores_of(engine, [int(call["id"])])
     assert [s.total for s in history] == [85.0, 100.0, 85.0]
-    (chain_original, current), = in_force(history).values()
+    ((chain_original, current),) = in_force(history).values()
     assert chain_original.id == original.id and current.id == second_fix.id
     decorated = await get_call(engine, int(call["id"]))
     assert decorated is not None and decorated["review"] == {
@@ -134,8 +134,15 @@ async def test_a_review_score_is_mirrored_on_the_recording_row(engine: AsyncEngi
     async with engine.begin() as connection:
         await connection.execute(
             sa.insert(recording).values(
-                pbx=call["pbx"], site="jakarta", call_id=call["call_key"], uniqueid=call["call_id"],
-                channel="PJSIP/x-1", direction="inbound", started_at=1.0, status="missing", updated_at=1.0,
+                pbx=call["pbx"],
+                site="jakarta",
+                call_id=call["call_key"],
+                uniqueid=call["call_id"],
+                channel="PJSIP/x-1",
+                direction="inbound",
+                started_at=1.0,
+                status="missing",
+                updated_at=1.0,
             )
         )
     form = settings().form
@@ -188,7 +195,9 @@ async def test_reports_average_criteria_below_target_trend_csv_and_svg(engine: A
     report = await reports.build(engine, MONDAY - timedelta(days=14), MONDAY, TZ, 90.0, agent="1001")
     rows = report.rows
     assert [r["period"] for r in rows] == ["2026-W46", "2026-W47"] and sum(r["calls"] for r in rows) == scored
-    assert rows[0]["average_qm"] == 91.0 and rows[0]["below_target"] == ["empathy"] and rows[0]["trend"] is None
+    assert (
+        rows[0]["average_qm"] == 91.0 and rows[0]["below_target"] == ["empathy"] and rows[0]["trend"] is None
+    )
     assert rows[1]["average_qm"] == 100.0 and rows[1]["below_target"] == [] and rows[1]["trend"] == 9.0
     assert report.periods == ("2026-W46", "2026-W47", "2026-W48") and report.series[2] is None
     csv_lines = report.csv().splitlines()
