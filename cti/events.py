@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from cti import protocol
 from cti.calls import CallTracker, RingingCall
+from cti.enrich import PopEnricher
 from cti.hub import AgentHub
 from cti.protocol import EventLike, PbxEventLike, normalize_iface
 from cti.state_events import SUBSCRIBED as STATE_EVENTS
@@ -49,9 +50,12 @@ class CallEvents:
         max_queue: int = 10_000,
         clock: Callable[[], float] = time.time,
         state: StateEvents | None = None,
+        enricher: PopEnricher | None = None,
     ) -> None:
         self._hub = hub
         self.state = state
+        self.enricher = enricher
+        """Adds the caller's history, tickets and identity to the pop (None: the pop as AMI tells it)."""
         self._context = call_context
         self._calls = CallTracker()
         self._queue: asyncio.Queue[PbxEventLike] = asyncio.Queue(max_queue)
@@ -133,8 +137,12 @@ class CallEvents:
         if not self._hub.listening(pbx, iface):
             return
         context = await self._call_context(pbx, uniqueid)
+        extras = await self.enricher.prepare(pbx, event, context, ts) if self.enricher is not None else None
         waited = self._calls.waited(pbx, uniqueid, ts)
-        self._hub.deliver(pbx, iface, protocol.ringing(pbx, event, ts, context, waited))
+        self._hub.deliver(pbx, iface, protocol.ringing(pbx, event, ts, context, waited, extras))
+        if self.enricher is not None:
+            # Nothing awaited since prepare(): no update can have gone out that this phone missed.
+            self.enricher.popped(pbx, uniqueid, iface)
 
     async def _call_context(self, pbx: str, uniqueid: str) -> dict[str, str]:
         try:
@@ -177,5 +185,7 @@ class CallEvents:
                 self._cancel(pbx, event, ts, ringing, "caller_left")
 
     def _cancel(self, pbx: str, event: EventLike, ts: float, ringing: RingingCall, reason: str) -> None:
+        if self.enricher is not None and (uniqueid := event.get("Uniqueid")):
+            self.enricher.cancelled(pbx, uniqueid, ringing.iface)
         message = protocol.cancelled(pbx, event, ts, reason, queue=ringing.queue, call_id=ringing.call_id)
         self._hub.deliver(pbx, ringing.iface, message)

@@ -20,10 +20,12 @@ from typing import Any, Final
 from hotline import names
 from hotline.logs import mask_number
 
-SECRET_MASK: Final = "***"
+SECRET_MASK: Final = "***"  # noqa: S105 - the mask shown for a secret answer, not a secret
 _SECRET_STEP: Final = re.compile(
-    r"pin|otp|dob|birth|lahir|password|passwd|passcode|sandi|secret|cvv|mpin|tgl", re.IGNORECASE
+    r"(?:^|[-_.])(?:m?pin|otp|dob|birth\w*|lahir|tgl\w*|pass(?:word|wd|code)?|sandi|secret|cvv)(?:$|[-_.])",
+    re.IGNORECASE,
 )
+"""A word of a step name that says the answer is a secret (``dob``, ``enter-pin``, ``tanggal-lahir``)."""
 _LONG_DIGITS: Final = re.compile(r"\d{6,}")
 MAX_TEXT: Final = 300
 """Longest IVR value put on a pop (the IVR's own path is shorter; a channel variable may not be)."""
@@ -40,7 +42,7 @@ def mask_path(path: str | None) -> str | None:
         return None
     segments = []
     for segment in path[:MAX_TEXT].split("/"):
-        step, sep, value = segment.partition("=")
+        step, sep, _ = segment.partition("=")
         if sep and _SECRET_STEP.search(step):
             segments.append(f"{step}={SECRET_MASK}")
         else:

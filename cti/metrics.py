@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from hotline.metrics import Registry
 
 if TYPE_CHECKING:
+    from cti.upstream import Upstream
     from cti.wiring import CtiFeature
 
 
@@ -43,6 +45,23 @@ def register_metrics(metrics: Registry, feature: CtiFeature) -> None:
     metrics.counter_func(
         "hotline_cti_events_dropped_total", "AMI events the CTI could not queue", lambda: events.dropped
     )
+    enricher = feature.enricher
+    if enricher is not None:
+        metrics.counter_func(
+            "hotline_cti_pop_updates_total",
+            "call.updated messages (late screen-pop enrichment)",
+            lambda: enricher.updates,
+        )
+        for lookup in (enricher.core, enricher.tickets):
+            if lookup is None:
+                continue
+            upstream = lookup.upstream
+            name = upstream.settings.name
+            metrics.counter_func(
+                f"hotline_cti_{name}_lookups_failed_total",
+                f"Screen-pop lookups to {name} that failed (timeout, error, refused, circuit open)",
+                _failures(upstream),
+            )
     intervals = feature.intervals
     if intervals is not None:
         metrics.gauge_func(
@@ -62,3 +81,7 @@ def register_metrics(metrics: Registry, feature: CtiFeature) -> None:
             "CTI messages lost while the broker was down",
             lambda: broker.dropped,
         )
+
+
+def _failures(upstream: Upstream) -> Callable[[], int]:
+    return lambda: upstream.failed + upstream.refused

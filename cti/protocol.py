@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
-from hotline import names
+from cti.masking import ivr_block
 
 PROTOCOL_VERSION: Final = "1"
 WIRE_VERSION: Final = 1
@@ -116,22 +116,26 @@ def _call_fields(pbx: str, event: EventLike, ts: float) -> dict[str, Any]:
 
 
 def ringing(
-    pbx: str, event: EventLike, ts: float, context: Mapping[str, str], waited_s: float | None
+    pbx: str,
+    event: EventLike,
+    ts: float,
+    context: Mapping[str, str],
+    waited_s: float | None,
+    extras: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """``call.ringing`` from AgentCalled; IVR choice/path from ChanVariable lines, else the call context.
+    """``call.ringing`` from AgentCalled; the IVR's answers from ChanVariable lines, else the call context.
 
     The channel variables win because they are the channel's own state at the moment it rang.
+    ``extras`` are the enrichment fields (:mod:`cti.enrich`: site, customer, history, tickets).
     """
-    variables = channel_variables(event)
-    choice = variables.get(names.VAR_IVR_CHOICE) or context.get("choice")
-    path = variables.get(names.VAR_IVR_PATH) or context.get("path")
     return {
         "v": WIRE_VERSION,
         "type": "call.ringing",
         **_call_fields(pbx, event, ts),
         "caller": {"number": known(event.get("CallerIDNum")), "name": known(event.get("CallerIDName"))},
-        "ivr": {"choice": choice or None, "path": path or None},
+        "ivr": ivr_block(channel_variables(event), context),
         "waited_s": None if waited_s is None else round(max(waited_s, 0.0), 1),
+        **(extras or {}),
     }
 
 

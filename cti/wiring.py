@@ -12,8 +12,10 @@ from cti.broker import Broker, MemoryBus, transport_for
 from cti.commands import Commands, CommandSettings
 from cti.connection import AgentConnection
 from cti.directory import Directory, PhoneOwner
+from cti.enrich import EnrichSettings, PopEnricher
 from cti.events import SUBSCRIBED, CallEvents
 from cti.hub import AgentHub
+from cti.lookups import core_system_lookup, ticket_lookup
 from cti.metrics import register_metrics
 from cti.openapi import FRAGMENT
 from cti.replay import Streams
@@ -39,8 +41,16 @@ class CtiFeature:
 
     name = "cti"
 
-    def __init__(self, settings: WsSettings | None = None, *, bus: MemoryBus | None = None) -> None:
+    def __init__(
+        self,
+        settings: WsSettings | None = None,
+        *,
+        bus: MemoryBus | None = None,
+        enrich: EnrichSettings | None = None,
+    ) -> None:
         self.settings = settings or WsSettings()
+        self.enrich_settings = enrich or EnrichSettings()
+        self.enricher: PopEnricher | None = None
         self.hub = AgentHub()
         self.signer: TokenSigner | None = None
         self.directory = Directory()
@@ -72,7 +82,8 @@ class CtiFeature:
             intervals=self.intervals,
             ami=services.ami,
         )
-        self._events = CallEvents(self.hub, services.call_context, state=self.state)
+        self.enricher = _enricher(self.hub, services, self.enrich_settings)
+        self._events = CallEvents(self.hub, services.call_context, state=self.state, enricher=self.enricher)
         self.commands = Commands(
             self.state, services.ami, _command_settings(services.config), **_store(services)
         )
@@ -139,6 +150,8 @@ class CtiFeature:
     async def stop(self) -> None:
         if self._events is not None:
             await self._events.stop()
+        if self.enricher is not None:
+            await self.enricher.stop()
         if self.state is not None:
             self.state.stop()
         await self.hub.close_all(protocol.CLOSE_GOING_AWAY, "server shutdown")
@@ -161,6 +174,20 @@ def _command_settings(config: Config) -> CommandSettings:
         pause_reasons=cfg.pause_reasons,
         dispositions=cfg.dispositions,
         transfer_context=cfg.transfer_context,
+    )
+
+
+def _enricher(hub: AgentHub, services: Services, settings: EnrichSettings) -> PopEnricher:
+    """The pop's enrichment: the store's history, and the core and ticketing systems when configured."""
+    config = services.config
+    guards = (settings.max_in_flight, settings.max_waiting, settings.cache_s, settings.lookup_timeout_s)
+    return PopEnricher(
+        hub,
+        engine=services.engine,
+        core=core_system_lookup(config.core_system, *guards),
+        tickets=ticket_lookup(config.ticketing, *guards),
+        sites={pbx.name: pbx.site for pbx in config.pbx},
+        settings=settings,
     )
 
 

@@ -59,7 +59,9 @@ def bind_ami_event(item: AmiEventLike | None) -> None:
     Meant for a task that handles one event after another: it costs one context-variable write
     per event and needs no reset (the next event replaces it; ``None`` ends it). ``pbx``,
     ``Uniqueid`` and ``Linkedid`` are read only when a line is logged, and only where the line
-    does not name them itself, so the hot path of the AMI reader stays cheap.
+    does not name them itself, so the hot path of the AMI reader stays cheap. A task created while
+    it is set inherits it (right for work about that call); a long-lived worker started from an
+    event callback should begin with ``bind_ami_event(None)``.
     """
     CURRENT_AMI_EVENT.set(item)
 

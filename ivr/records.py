@@ -94,18 +94,39 @@ def dialect_insert(connection: AsyncConnection, table: sa.Table) -> postgresql.I
     return sqlite.insert(table)
 
 
-async def _claim(connection: AsyncConnection, values: dict[str, Any]) -> tuple[PaymentRow, bool]:
-    # ON CONFLICT DO NOTHING makes the claim atomic: of two sessions (or hotline instances) racing
-    # for one key, exactly one inserts; the other reads the winner's row.
-    statement = dialect_insert(connection, PAYMENT_ATTEMPT).on_conflict_do_nothing(
-        index_elements=["idempotency_key"]
+def _claim_insert(dialect: str) -> sa.Insert:
+    # ON CONFLICT DO NOTHING makes a claim atomic: of two sessions (or hotline instances) racing
+    # for one key, exactly one inserts; RETURNING says which keys this statement inserted.
+    statement = (
+        postgresql.insert(PAYMENT_ATTEMPT) if dialect == "postgresql" else sqlite.insert(PAYMENT_ATTEMPT)
     )
-    created = (await connection.execute(statement, values)).rowcount == 1
-    key = values["idempotency_key"]
-    stored = (
-        await connection.execute(sa.select(PAYMENT_ATTEMPT).where(PAYMENT_ATTEMPT.c.idempotency_key == key))
-    ).one()
-    return _payment(stored), created
+    return statement.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
+        PAYMENT_ATTEMPT.c.idempotency_key
+    )
+
+
+_CLAIM_INSERTS: Final = {dialect: _claim_insert(dialect) for dialect in ("sqlite", "postgresql")}
+
+
+async def _claim_all(
+    connection: AsyncConnection, claims: Sequence[dict[str, Any]]
+) -> list[tuple[PaymentRow, bool]]:
+    """Every claim of a batch in two statements, whatever their number; (stored row, created) each."""
+    inserted = set(
+        (await connection.execute(_CLAIM_INSERTS[connection.dialect.name], list(claims))).scalars()
+    )
+    keys = {c["idempotency_key"] for c in claims}
+    rows = await connection.execute(
+        sa.select(PAYMENT_ATTEMPT).where(PAYMENT_ATTEMPT.c.idempotency_key.in_(keys))
+    )
+    stored = {row.idempotency_key: _payment(row) for row in rows}
+    results: list[tuple[PaymentRow, bool]] = []
+    for claim in claims:
+        key = claim["idempotency_key"]
+        # The same key twice in one batch (two sessions of one call): the first one created it.
+        results.append((stored[key], key in inserted))
+        inserted.discard(key)
+    return results
 
 
 def _payment(row: Any) -> PaymentRow:
@@ -200,21 +221,26 @@ class IvrStore:
         self.writer.defer(_Write("settle", values, f"payment outcome {idempotency_key} {status}"))
 
     async def _execute(self, connection: AsyncConnection, writes: Sequence[_Write]) -> list[Any]:
-        """One batch in one transaction: outcomes, then claims and retries in order, then call rows.
+        """One batch in one transaction, one statement per kind: outcomes, claims, retries, call rows.
 
-        Outcomes go first: an outcome is only ever queued after its own claim was committed (in
-        an earlier batch), so a claim of the same key in this batch reads it settled and is
-        answered from the record - the order a single caller would see.
+        Each kind in one statement keeps a batch of hundreds to a handful of round trips to the
+        database. The order is the one the callers would see: an outcome or a retry is only
+        queued after its own claim was committed (an earlier batch, since claims are awaited), so
+        a claim of the same key here reads the outcome and is answered from the record; a retry
+        marks its row pending again before anything of its new attempt can be queued.
         """
         results: list[Any] = [None] * len(writes)
         settles = [w.values for w in writes if w.kind == "settle"]
         if settles:
             await connection.execute(_SETTLE, settles)
-        for n, write in enumerate(writes):
-            if write.kind == "claim":
-                results[n] = await _claim(connection, write.values)
-            elif write.kind == "retry":
-                await connection.execute(_RETRY, write.values)
+        claims = [n for n, w in enumerate(writes) if w.kind == "claim"]
+        if claims:
+            claimed = await _claim_all(connection, [writes[n].values for n in claims])
+            for n, result in zip(claims, claimed, strict=True):
+                results[n] = result
+        retries = [w.values for w in writes if w.kind == "retry"]
+        if retries:
+            await connection.execute(_RETRY, retries)
         calls = [w.values for w in writes if w.kind == "call"]
         if calls:
             await connection.execute(_CALL_UPSERTS[connection.dialect.name], calls)

@@ -1,8 +1,10 @@
 """Serving a file from the archive over HTTP: whole, or one byte range (seekable ``<audio>``).
 
-The file is read in chunks in a thread, so a slow disk never stalls the event loop, and a client
-that goes away simply ends the copy. The ETag is the recording's checksum: a player that asks
-``If-Range`` with it gets its range, with anything else the whole file.
+The file is read in chunks in a thread, so a slow disk never stalls the event loop (hence no
+``sendfile``: a cold page read in the kernel would block the loop that also runs AMI and AGI).
+A listener who goes away simply ends the copy: an ``<audio>`` element drops its request at every
+seek, so that is routine, logged at debug level, never an error. The ETag is the recording's
+checksum: a player that asks ``If-Range`` with it gets its range, with anything else the whole file.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from typing import Final
 
 from aiohttp import web
 
+from hotline.logs import get_logger
 from recording.ranges import ByteRange, RangeError, parse_range
+
+log = get_logger(__name__)
 
 CHUNK: Final = 256 * 1024
 
@@ -54,18 +59,22 @@ async def send_file(
     if wanted:
         response.headers["Content-Range"] = wanted.content_range(size)
     response.content_length = length
-    await response.prepare(request)
-    if request.method == "HEAD":
-        return response
-    offset, left = start, length
-    while left > 0:
-        chunk = await asyncio.to_thread(_read, path, offset, min(CHUNK, left))
-        if not chunk:
-            break  # the file shrank under us (only possible if someone edits the archive by hand)
-        await response.write(chunk)
-        offset += len(chunk)
-        left -= len(chunk)
-    await response.write_eof()
+    try:
+        await response.prepare(request)
+        if request.method == "HEAD":
+            return response
+        offset, left = start, length
+        while left > 0:
+            chunk = await asyncio.to_thread(_read, path, offset, min(CHUNK, left))
+            if not chunk:
+                break  # the file shrank under us (only possible if someone edits the archive by hand)
+            await response.write(chunk)
+            offset += len(chunk)
+            left -= len(chunk)
+        await response.write_eof()
+    except ConnectionError:
+        # The listener left (a seek, a closed tab); aiohttp closes the connection when we return.
+        log.debug("listener went away", path=request.path, range=header or "")
     return response
 
 

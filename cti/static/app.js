@@ -108,6 +108,7 @@ const handlers = {
     ui.call = { id: m.call_id, number: m.caller.number, name: m.caller.name, queue: m.queue };
     showPop(m, "ringing");
   },
+  "call.updated"(m) { if (sameCall(m) || (!ui.call && ui.lastCall && ui.lastCall.id === m.call_id)) showEnrichment(m); },
   "call.answered"(m) { if (sameCall(m)) setCallState("talking"); },
   "call.held"(m) { if (sameCall(m)) setCallState("held"); },
   "call.resumed"(m) { if (sameCall(m)) setCallState("talking"); },
@@ -144,7 +145,42 @@ function showPop(m, state) {
   $("pop-call").textContent = m.call_id || "–";
   $("pop").dataset.call = m.call_id || "";
   $("disp-call").textContent = `${m.caller.number || "unknown"} · ${m.call_id}`;
+  showEnrichment(m);
   setCallState(state);
+}
+
+// The pop's enrichment, and each call.updated after it: only the parts a message carries change.
+function showEnrichment(m) {
+  if ("site" in m) $("pop-site").textContent = m.site ? `· ${m.site}` : "";
+  if ("customer" in m) showCustomer(m.customer);
+  if ("tickets" in m) {
+    const tickets = (m.tickets || []).map((t) => `<span class="badge" title="${esc(t.summary)}">${esc(t.key)}${t.status ? ": " + esc(t.status) : ""}</span>`);
+    $("pop-tickets").innerHTML = tickets.length ? "Open tickets: " + tickets.join(" ") : "";
+  }
+  if ("history" in m) showHistory(m.history);
+  const e = m.enrichment || {};
+  const waiting = Object.keys(e).filter((part) => e[part] === "pending");
+  const failed = Object.keys(e).filter((part) => e[part] === "unavailable");
+  $("enrich-state").textContent = [waiting.length ? `looking up ${waiting.join(", ")}…` : "", failed.length ? `${failed.join(", ")} unavailable` : ""].filter(Boolean).join(" · ");
+}
+
+function showCustomer(c) {
+  if (!c) { $("pop-customer").textContent = "–"; $("pop-products").textContent = ""; return; }
+  const check = c.verified === true ? "verified" : c.verified === false ? "NOT verified" : "not asked";
+  $("pop-customer").textContent = `${c.name || "?"} · ${c.number || "?"} (${check})`;
+  $("pop-products").textContent = (c.products || []).map((p) => `${p.product} ${p.contract} ${p.status}`).join(" · ");
+}
+
+function showHistory(contacts) {
+  if (!contacts) {
+    $("pop-history").tBodies[0].innerHTML = '<tr><td colspan="6" class="muted">history not known (yet)</td></tr>';
+    return;
+  }
+  const rows = contacts.map((c) => {
+    const notes = (c.dispositions || []).map((d) => `${esc(d.category)}: ${esc(d.notes)}`).join("; ");
+    return `<tr><td>${esc(new Date(c.at).toLocaleString("id-ID", { hour12: false }))}</td><td>${esc(c.queue)}</td><td>${esc(c.agent || "–")}</td><td>${esc(c.outcome)}</td><td>${c.handle_s == null ? "–" : Math.round(c.handle_s) + " s"}</td><td>${notes || "–"}</td></tr>`;
+  });
+  $("pop-history").tBodies[0].innerHTML = rows.join("") || '<tr><td colspan="6" class="muted">first contact</td></tr>';
 }
 
 function setCallState(state) {

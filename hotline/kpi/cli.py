@@ -1,9 +1,13 @@
 """``hotline kpi``: the contact center's KPIs for a time window, from the store or a queue_log.
 
 Definitions live in :mod:`hotline.kpi.definitions`, intervals in :mod:`hotline.kpi.intervals`;
-this module reads the options, selects the attempts (from the store, or from an Asterisk
+this module reads the options, computes the report (from the store, or from an Asterisk
 queue_log file alone), and prints a table, CSV or one JSON object. ``--reconcile`` compares the
 store with a queue_log (:mod:`hotline.kpi.reconcile`) and exits 1 when they differ.
+
+From the store, the KPI rollups answer when they can (a window on 15-minute boundaries, intervals
+made of 15 minutes: see :mod:`hotline.reports.kpis`), which takes milliseconds for a month; the
+raw attempts answer otherwise, or with ``--raw``. The output is the same either way.
 See docs/kpi.md.
 """
 
@@ -26,7 +30,8 @@ from hotline.kpi.definitions import GROUPINGS
 from hotline.kpi.facts import QueueAttempt
 from hotline.kpi.from_queue_log import QueueLogError, QueueLogResult, parse_queue_log
 from hotline.kpi.intervals import parse_interval, zone
-from hotline.kpi.report import ReportOptions, build_report, within
+from hotline.kpi.report import KpiReport, ReportOptions, build_report, within
+from hotline.reports.kpis import normalized, store_kpis
 
 DEFAULT_QUEUE_LOG_PBX = "queue_log"
 
@@ -58,6 +63,12 @@ def add_arguments(kpi: argparse.ArgumentParser) -> None:
     )
     _add(
         kpi,
+        "--raw",
+        action="store_true",
+        help="compute from the raw queue attempts even when the KPI rollups could answer",
+    )
+    _add(
+        kpi,
         "--reconcile",
         action="store_true",
         help="compare the store (AMI) with --queue-log FILE; exit 1 when any call differs",
@@ -70,7 +81,8 @@ def _add(parser: argparse.ArgumentParser, *flags: str, **options: Any) -> None:
         parser.add_argument(*flags, **options)
 
 
-def _parse_time(text: str | None, tz: ZoneInfo, what: str) -> float | None:
+def parse_time(text: str | None, tz: ZoneInfo, what: str) -> float | None:
+    """Epoch seconds of an ISO 8601 date/time (bare = local ``tz``); ConfigError naming ``what``."""
     if text is None:
         return None
     try:
@@ -90,29 +102,21 @@ def _check_combinations(args: argparse.Namespace) -> None:
         raise ConfigError("--reconcile needs --queue-log FILE (the log to compare the store with)")
     if args.reconcile and (args.interval or args.by or args.csv):
         raise ConfigError("--reconcile compares whole-window KPIs: it takes no --interval, --by or --csv")
+    if getattr(args, "raw", False) and args.queue_log:
+        raise ConfigError("--raw chooses between the store's rollups and attempts: it takes no --queue-log")
 
 
 async def run_kpi(cfg: Config, args: argparse.Namespace) -> int:
     """Run ``hotline kpi``; 0 on success, 1 when ``--reconcile`` finds a difference."""
     _check_combinations(args)
     tz = zone(cfg.kpi.timezone)
-    since = _parse_time(args.since, tz, "--from")
-    until = _parse_time(args.until, tz, "--to")
+    since = parse_time(args.since, tz, "--from")
+    until = parse_time(args.until, tz, "--to")
     if since is not None and until is not None and until <= since:
         raise ConfigError("--to must be after --from")
     interval = parse_interval(args.interval) if args.interval is not None else None
     if args.reconcile:
         return await _reconcile(cfg, args, since, until)
-    extra: dict[str, Any] = {"source": "queue_log" if args.queue_log else "ami", "timezone": cfg.kpi.timezone}
-    if args.queue_log:
-        from_log, extra["queue_log_errors"] = await _read_queue_log(
-            Path(args.queue_log), args.pbx or DEFAULT_QUEUE_LOG_PBX
-        )
-        attempts = within(from_log, since, until)
-    else:
-        attempts = await _from_store(cfg, since, until, args.pbx)
-    if interval is not None:
-        extra["interval"] = interval.label
     sites = {pbx.name: pbx.site for pbx in cfg.pbx}
     options = ReportOptions(
         tz=tz,
@@ -124,7 +128,16 @@ async def run_kpi(cfg: Config, args: argparse.Namespace) -> int:
         by=args.by,
         site_of=lambda pbx: sites.get(pbx, pbx),
     )
-    report = build_report(attempts, options)
+    extra: dict[str, Any] = {"source": "queue_log" if args.queue_log else "ami", "timezone": cfg.kpi.timezone}
+    if args.queue_log:
+        from_log, extra["queue_log_errors"] = await _read_queue_log(
+            Path(args.queue_log), args.pbx or DEFAULT_QUEUE_LOG_PBX
+        )
+        report = normalized(build_report(within(from_log, since, until), options))
+    else:
+        report = await _from_store_kpis(cfg, options, args.pbx, raw=bool(getattr(args, "raw", False)))
+    if interval is not None:
+        extra["interval"] = interval.label
     if args.json:
         _print_json({**report.as_json(), **extra})
     elif args.csv:
@@ -141,9 +154,21 @@ async def run_kpi(cfg: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _from_store_kpis(cfg: Config, options: ReportOptions, pbx: str | None, *, raw: bool) -> KpiReport:
+    from hotline.store import db
+
+    engine = db.create_engine(cfg.store.url)
+    try:
+        await db.migrate(engine)
+        return (await store_kpis(engine, options, pbx=pbx, raw=raw)).report
+    finally:
+        await engine.dispose()
+
+
 async def _from_store(
     cfg: Config, since: float | None, until: float | None, pbx: str | None
 ) -> list[QueueAttempt]:
+    """The AMI attempts alone (what ``--reconcile`` compares with the queue_log)."""
     from hotline.store import db, repo
 
     engine = db.create_engine(cfg.store.url)

@@ -8,7 +8,8 @@ when
 - the intervals asked (if any) are made of whole 15-minute intervals (15, 30, 60 minutes, day,
   week, month);
 
-otherwise the attempts of the window are read and summed (:func:`hotline.kpi.report.build_report`).
+otherwise the attempts of the window are read and summed (:mod:`hotline.reports.attempts`: whole
+calls at the window's edges, durations in milliseconds, as the rollups count them).
 Either way a call counts from AMI when AMI saw it and from queue_log only otherwise
 (:func:`hotline.reports.facts.prefer_ami`), as the rollups count it.
 
@@ -28,8 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.kpi.facts import QueueAttempt
 from hotline.kpi.intervals import MINUTE
-from hotline.kpi.report import KpiReport, ReportOptions, build_report
+from hotline.kpi.report import KpiReport, ReportOptions
 from hotline.logs import get_logger
+from hotline.reports.attempts import load_window, window_report
 from hotline.reports.facts import prefer_ami
 from hotline.rollup.query import rollup_report
 from hotline.rollup.tables import INTERVAL_S, kpi_rollup
@@ -93,11 +95,35 @@ async def store_kpis(
         reason = "the rollups are empty while attempts exist"
         log.warning("KPI rollups are empty: run 'hotline rebuild'; computing from the attempts")
     if reason is None:
-        return StoreKpis(await rollup_report(engine, options, pbx=pbx), FROM_ROLLUPS)
+        return StoreKpis(normalized(await rollup_report(engine, options, pbx=pbx)), FROM_ROLLUPS)
     log.debug("KPIs computed from the attempts", reason=reason)
-    attempts = await load_attempts(engine, options.since, options.until, pbx)
-    report = await asyncio.to_thread(build_report, attempts, options)
-    return StoreKpis(report, FROM_ATTEMPTS)
+    window = await load_window(engine, options.since, options.until, pbx)
+    report = await asyncio.to_thread(window_report, window, options)
+    return StoreKpis(normalized(report), FROM_ATTEMPTS)
+
+
+_SECONDS_AND_RATIOS: Final = frozenset(
+    {"scr", "abandon_rate", "aht", "talk_total", "hold_total", "asa", "service_level", "longest_wait"}
+)
+
+
+def _as_floats(figures: dict[str, Any]) -> dict[str, Any]:
+    # A sum over no ACD call is the integer 0 on the attempts path and 0.0 from the rollups'
+    # milliseconds: printed, "0" and "0.0". Seconds and ratios are always floats.
+    return {
+        key: float(value) if key in _SECONDS_AND_RATIOS and isinstance(value, int) else value
+        for key, value in figures.items()
+    }
+
+
+def normalized(report: KpiReport) -> KpiReport:
+    """``report`` with every duration and ratio a float (or None), whichever path computed it."""
+    return KpiReport(
+        overall=_as_floats(report.overall),
+        intervals=None if report.intervals is None else [_as_floats(f) for f in report.intervals],
+        groups=None if report.groups is None else {k: _as_floats(f) for k, f in report.groups.items()},
+        group_intervals={k: [_as_floats(f) for f in v] for k, v in report.group_intervals.items()},
+    )
 
 
 def kpi_json(report: KpiReport, *, timezone: str, interval_label: str | None, source: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cti.broker import MemoryBus
+from cti.enrich import EnrichSettings
 from cti.websocket import WsSettings
 from cti.wiring import CtiFeature
 from hotline.ami.protocol import AmiParser, Event
@@ -156,13 +157,15 @@ async def harness(
     engine: AsyncEngine | None = None,
     cti_config: CtiConfig | None = None,
     bus: MemoryBus | None = None,
+    config: Config | None = None,
+    enrich: EnrichSettings | None = None,
 ) -> AsyncIterator[Harness]:
     """A CTI feature set up on a live test server with a fake AMI for PBX jakarta, started and stopped."""
-    config = Config(cti=cti_config or CtiConfig(token_secret=Secret(SECRET)))
+    config = config or Config(cti=cti_config or CtiConfig(token_secret=Secret(SECRET)))
     metrics = Registry()
     app = create_app(config=config, health_checks={}, metrics=metrics, openapi_fragments=[])
     events, context, ami = FakeEvents(), CallContext(), FakeAmi()
-    feature = CtiFeature(ws_settings, bus=bus)
+    feature = CtiFeature(ws_settings, bus=bus, enrich=enrich)
     services = Services(
         config=config,
         events=events,

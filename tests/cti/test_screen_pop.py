@@ -25,6 +25,16 @@ async def connect(cti: Harness, token: str) -> Ws:
     return ws
 
 
+NO_MORE_IVR = {
+    "queue": None,
+    "lang": None,
+    "script": None,
+    "verified": None,
+    "outlet": None,
+    "payment_ref": None,
+}
+"""The pop's ivr fields beyond choice and path, when the IVR recorded none of them."""
+
 STATE_TYPES = frozenset({"agent.state", "wrapup.started", "call.held", "call.resumed"})
 """Agent-state messages (tested in test_agent_state.py); these tests follow the call events."""
 
@@ -63,8 +73,14 @@ async def test_agent_gets_pop_answer_and_end_of_its_call(cti: Harness) -> None:
         "pbx": "jakarta",
         "queue": "cc-informasi",
         "caller": {"number": "081234567890", "name": "Śantoso Wibowo"},
-        "ivr": {"choice": "informasi", "path": "main/informasi"},
+        "ivr": {"choice": "informasi", "path": "main/informasi", **NO_MORE_IVR},
         "waited_s": 0.0,
+        # Without a store, a core system or a ticketing system there is nothing more to show.
+        "site": None,
+        "customer": None,
+        "history": None,
+        "tickets": [],
+        "enrichment": {"history": "none", "customer": "none", "tickets": "none"},
     }
     # The AMI Timestamp of AgentCalled (1795514648.479414), in UTC.
     assert ringing["ts"] == "2026-11-24T10:04:08.479Z"
@@ -127,7 +143,7 @@ async def test_ivr_channel_variables_on_the_event_win_over_the_call_context(cti:
     agent = await connect(cti, cti.token())
     await cti.publish("jakarta", [event])
     pop = await next_json(agent)
-    assert pop["ivr"] == {"choice": "pengaduan", "path": "main/pengaduan"}
+    assert (pop["ivr"]["choice"], pop["ivr"]["path"]) == ("pengaduan", "main/pengaduan")
     await agent.close()
 
 
@@ -136,7 +152,7 @@ async def test_pop_without_any_ivr_context_has_nulls(cti: Harness) -> None:
     agent = await connect(cti, cti.token())
     await cti.publish("jakarta", [with_headers(called, CallerIDName="<unknown>")])
     pop = await next_json(agent)
-    assert pop["ivr"] == {"choice": None, "path": None}
+    assert pop["ivr"] == {"choice": None, "path": None, **NO_MORE_IVR}
     assert pop["caller"] == {"number": "081234567890", "name": None}
     assert pop["waited_s"] is None  # the QueueCallerJoin was not seen
     await agent.close()
@@ -197,7 +213,7 @@ async def test_slow_call_context_does_not_hold_the_pop(cti: Harness, monkeypatch
     agent = await connect(cti, cti.token())
     await cti.publish("jakarta", [e for e in fixture_events("answered-hold") if e.name == "AgentCalled"])
     pop = await next_json(agent)
-    assert pop["ivr"] == {"choice": None, "path": None}
+    assert pop["ivr"] == {"choice": None, "path": None, **NO_MORE_IVR}
     await agent.close()
 
 

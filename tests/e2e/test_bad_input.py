@@ -20,7 +20,7 @@ def _config(tmp_path: Path) -> Config:
         store=StoreConfig(
             url=f"sqlite+aiosqlite:///{tmp_path}/hotline.db", spool_dir=str(tmp_path / "spool")
         ),
-        emulator=EmulatorConfig(agents=2, speed=40.0, seed=3),
+        emulator=EmulatorConfig(agents=2, speed=10.0, seed=3),
     )
 
 

@@ -29,7 +29,7 @@ def _config(tmp_path: Path, agents: int = 1) -> Config:
         store=StoreConfig(
             url=f"sqlite+aiosqlite:///{tmp_path}/hotline.db", spool_dir=str(tmp_path / "spool")
         ),
-        emulator=EmulatorConfig(agents=agents, speed=40.0, seed=7),
+        emulator=EmulatorConfig(agents=agents, speed=10.0, seed=7),
     )
 
 
