@@ -150,17 +150,17 @@ def _callers_process(conn: Connection, port: int) -> None:
 # --- the core system (its own process) -------------------------------------------------------------
 
 
-async def _serve_simulator(conn: Connection) -> None:
+async def _serve_simulator(conn: Connection, latency_s: float) -> None:
     async with CoreSystemSimulator() as sim:
-        sim.faults.latency_s = float(os.environ.get("CORE_LAT", "0"))
+        sim.faults.latency_s = latency_s
         conn.send(sim.base_url)
         await asyncio.get_running_loop().run_in_executor(None, conn.recv)
         conn.send(len(sim.payments))
 
 
-def _simulator_process(conn: Connection) -> None:
+def _simulator_process(conn: Connection, latency_s: float) -> None:
     configure("error", stream=open(os.devnull, "w"))  # noqa: SIM115 - lives as long as the process
-    asyncio.run(_serve_simulator(conn))
+    asyncio.run(_serve_simulator(conn, latency_s))
 
 
 # --- hotline (this process) ------------------------------------------------------------------------
@@ -188,18 +188,22 @@ def _context_store(engine: Any) -> CallContext:
     return CallContext(persist=persist, load=load)
 
 
-async def main(calls: int, rounds: int, *, context_in_memory: bool = False) -> None:
+async def main(opts: argparse.Namespace) -> None:
+    calls, rounds = opts.calls, opts.rounds
     spawn = multiprocessing.get_context("spawn")
     sim_conn, sim_end = spawn.Pipe()
-    simulator = spawn.Process(target=_simulator_process, args=(sim_end,), daemon=True)
+    simulator = spawn.Process(
+        target=_simulator_process, args=(sim_end, opts.core_latency_ms / 1000), daemon=True
+    )
     simulator.start()
     base_url = await asyncio.get_running_loop().run_in_executor(None, sim_conn.recv)
     with tempfile.TemporaryDirectory() as folder:
         engine = create_engine(f"sqlite+aiosqlite:///{Path(folder)}/bench.db")
         await migrate(engine)
-        client = CoreSystemClient(CoreSystemSettings(base_url=base_url, timeout_s=10.0, max_connections=int(os.environ.get("MAXC", "1000"))))
-        context = CallContext() if context_in_memory else _context_store(engine)
-        records = IvrStore(engine)
+        settings = CoreSystemSettings(base_url=base_url, timeout_s=10.0, max_connections=opts.max_connections)
+        client = CoreSystemClient(settings)
+        context = CallContext() if opts.context_in_memory else _context_store(engine)
+        records = IvrStore.with_own_connection(engine)  # as ivr.feature wires it
         deps = IvrDeps(context, {"bench": _Ami()}, records, client, None, Background())
         router = AgiRouter()
         for name, handler in handlers(deps).items():
@@ -219,16 +223,24 @@ async def main(calls: int, rounds: int, *, context_in_memory: bool = False) -> N
         driver = spawn.Process(target=_callers_process, args=(callers_end, port), daemon=True)
         driver.start()
         ivr_rates, floor_rates, ivr_gaps, floor_gaps = [], [], [], []
+        ivr_cpus: list[float] = []
+        floor_cpus: list[float] = []
         for r in range(rounds + 1):  # round 0 warms up (connections, simulator, SQLite pages)
             callers = make_callers(calls, seed=r, prefix=f"{1700000000 + r}")
+            cpu = time.process_time()
             rate, gaps, commands = await _ask(callers_conn, ("ivr/main?pbx=bench", callers))
             await deps.background.drain(60)
             await records.flush()
             await context.drain()
+            ivr_cpu = time.process_time() - cpu
             replay.update(commands)
             copies = [Caller([], {}, c.uniqueid) for c in callers]
+            cpu = time.process_time()
             frate, fgaps, _ = await _ask(callers_conn, ("bench/floor", copies))
+            floor_cpu = time.process_time() - cpu
             if r:
+                ivr_cpus.append(ivr_cpu / calls * 1000)
+                floor_cpus.append(floor_cpu / calls * 1000)
                 ivr_rates.append(rate)
                 floor_rates.append(frate)
                 ivr_gaps += gaps
@@ -236,6 +248,7 @@ async def main(calls: int, rounds: int, *, context_in_memory: bool = False) -> N
         callers_conn.send(None)
         driver.join(10)
         await server.stop()
+        await records.close()
         await client.close()
         await engine.dispose()
     payments = await _ask(sim_conn, "stop")
@@ -243,19 +256,24 @@ async def main(calls: int, rounds: int, *, context_in_memory: bool = False) -> N
     commands_per_call = len(ivr_gaps) / rounds / calls
     ivr_rate, floor_rate = statistics.median(ivr_rates), statistics.median(floor_rates)
     ivr_p99, floor_p99 = _pct(ivr_gaps, 99), _pct(floor_gaps, 99)
+    ivr_cpu, floor_cpu = statistics.median(ivr_cpus), statistics.median(floor_cpus)
+    kept = "in memory" if opts.context_in_memory else "persisted"
     print(
-        f"IVR benchmark: {calls} concurrent callers x {rounds} rounds,"
-        f" {commands_per_call:.1f} AGI commands per call (callers and core system in their own processes)"
+        f"IVR benchmark: {calls} concurrent callers x {rounds} rounds, {commands_per_call:.1f} AGI commands"
+        f" per call; callers and core system in their own processes (core latency"
+        f" {opts.core_latency_ms:g} ms, {opts.max_connections} connections), call context {kept}"
     )
     print(
-        f"  hotline IVR    : {ivr_rate:8.1f} calls/s  p50 {_pct(ivr_gaps, 50):6.2f} ms  p99 {ivr_p99:6.2f} ms"
+        f"  hotline IVR    : {ivr_rate:8.1f} calls/s  p50 {_pct(ivr_gaps, 50):6.2f} ms"
+        f"  p99 {ivr_p99:7.2f} ms  hotline CPU {ivr_cpu:5.2f} ms/call"
     )
     print(
-        f"  FastAGI floor  : {floor_rate:8.1f} calls/s"
-        f"  p50 {_pct(floor_gaps, 50):6.2f} ms  p99 {floor_p99:6.2f} ms"
+        f"  FastAGI floor  : {floor_rate:8.1f} calls/s  p50 {_pct(floor_gaps, 50):6.2f} ms"
+        f"  p99 {floor_p99:7.2f} ms  hotline CPU {floor_cpu:5.2f} ms/call"
     )
     print(
-        f"  ratio IVR/floor: calls/s x{ivr_rate / floor_rate:.2f}, p99 per command x{ivr_p99 / floor_p99:.2f}"
+        f"  ratio IVR/floor: calls/s x{ivr_rate / floor_rate:.2f},"
+        f" p99 per command x{ivr_p99 / floor_p99:.2f}, CPU per call x{ivr_cpu / floor_cpu:.2f}"
     )
     print(f"  payments executed by the core-system simulator: {payments} (one per paying caller)")
 
@@ -270,6 +288,8 @@ if __name__ == "__main__":
         action="store_true",
         help="keep the call context in memory only (what the store's call_context writes cost)",
     )
+    parser.add_argument("--core-latency-ms", type=float, default=0.0, help="the core system's response time")
+    parser.add_argument("--max-connections", type=int, default=100, help="[core_system] max_connections")
     args = parser.parse_args()
     configure(args.log_level, fmt="json", stream=open(os.devnull, "w"))  # noqa: SIM115 - the whole run
-    asyncio.run(main(args.calls, args.rounds, context_in_memory=args.context_in_memory))
+    asyncio.run(main(args))

@@ -22,11 +22,19 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Coroutine, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from cti.enrich_call import (
+    DONE,
+    NONE,
+    NOT_FOUND,
+    PENDING,
+    UNAVAILABLE,
+    EnrichSettings,
+    PopCall,
+)
 from cti.history import caller_history
 from cti.hub import AgentHub
 from cti.lookups import CoreSystemLookup, TicketLookup
@@ -38,53 +46,10 @@ from hotline.logs import get_logger
 
 log = get_logger(__name__)
 
-DONE: Final = "done"
-PENDING: Final = "pending"
-NONE: Final = "none"
-UNAVAILABLE: Final = "unavailable"
-NOT_FOUND: Final = "not_found"
-
-
-@dataclass(frozen=True)
-class EnrichSettings:
-    contacts: int = 5
-    history_budget_s: float = 0.25
-    """How long a pop waits for the store's history before it goes out without it."""
-    history_timeout_s: float = 5.0
-    """How long the history may take at all (then it is ``unavailable``)."""
-    store_failures: int = 3
-    store_cool_down_s: float = 30.0
-    """After this many failed or late history reads in a row, pops skip the store for the cool-down."""
-    lookup_timeout_s: float = 2.0
-    """Ceiling of one core-system or ticketing request ([core_system]/[ticketing] timeout_s, if lower)."""
-    max_in_flight: int = 4
-    max_waiting: int = 32
-    cache_s: float = 60.0
-    max_tickets: int = 5
-    max_calls: int = 5_000
-
-
-@dataclass
-class _Call:
-    pbx: str
-    uniqueid: str
-    call_id: str | None
-    queue: str | None
-    ts: float
-    site: str | None
-    customer: dict[str, Any] | None
-    customer_state: str = NONE
-    history: list[dict[str, Any]] | None = None
-    history_state: str = NONE
-    ticket_keys: list[str] = field(default_factory=list)
-    statuses: dict[str, dict[str, Any] | None] = field(default_factory=dict)
-    """Ticket key -> status (None: asked, not known); a key the ticketing system lacks is dropped."""
-    tickets_state: str = NONE
-    ifaces: set[str] = field(default_factory=set)
-    history_task: asyncio.Task[None] | None = None
-
 
 class PopEnricher:
+    """Builds the pop's enrichment (:meth:`prepare`) and sends what comes later as ``call.updated``."""
+
     def __init__(
         self,
         hub: AgentHub,
@@ -102,7 +67,7 @@ class PopEnricher:
         self.sites = dict(sites or {})
         self.settings = settings or EnrichSettings()
         self.store_breaker = Breaker(self.settings.store_failures, self.settings.store_cool_down_s)
-        self._calls: OrderedDict[tuple[str, str], _Call] = OrderedDict()
+        self._calls: OrderedDict[tuple[str, str], PopCall] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
         self.updates = 0
 
@@ -131,13 +96,16 @@ class PopEnricher:
         """The phone (None: every phone) stopped ringing unanswered: no more updates for it."""
         call = self._calls.get((pbx, uniqueid))
         if call is not None:
-            call.ifaces.difference_update(call.ifaces if iface is None else {iface})
+            if iface is None:
+                call.ifaces.clear()
+            else:
+                call.ifaces.discard(iface)
 
     def _start(
         self, pbx: str, uniqueid: str, event: EventLike, context: Mapping[str, str], ts: float
-    ) -> _Call:
+    ) -> PopCall:
         variables = channel_variables(event)
-        call = _Call(
+        call = PopCall(
             pbx=pbx,
             uniqueid=uniqueid,
             call_id=event.get("Linkedid") or uniqueid,
@@ -149,7 +117,7 @@ class PopEnricher:
         self._calls[(pbx, uniqueid)] = call
         while len(self._calls) > self.settings.max_calls:
             self._calls.popitem(last=False)
-        ticket = (variables.get(names.VAR_TICKET) or context.get("ticket") or "").strip()
+        ticket = (variables.get(names.VAR_TICKET) or context.get("ticket") or "").strip()[:40]
         call.ticket_keys = [ticket] if ticket else []
         self._start_identity(call, variables, context)
         caller = known(event.get("CallerIDNum"))
@@ -164,7 +132,7 @@ class PopEnricher:
             call.history_task = self._spawn(self._history(call, self.engine, caller))
         return call
 
-    def _fields(self, call: _Call) -> dict[str, Any]:
+    def _fields(self, call: PopCall) -> dict[str, Any]:
         return {
             "site": call.site,
             "customer": call.customer,
@@ -177,7 +145,7 @@ class PopEnricher:
             },
         }
 
-    def _ticket_view(self, call: _Call) -> list[dict[str, Any]]:
+    def _ticket_view(self, call: PopCall) -> list[dict[str, Any]]:
         """Open tickets: those the ticketing system says are done are left out."""
         shown = []
         for key in call.ticket_keys[: self.settings.max_tickets]:
@@ -192,7 +160,7 @@ class PopEnricher:
 
     # -- what follows --------------------------------------------------------------------------
 
-    async def _history(self, call: _Call, engine: AsyncEngine, caller: str) -> None:
+    async def _history(self, call: PopCall, engine: AsyncEngine, caller: str) -> None:
         started = asyncio.get_running_loop().time()
         try:
             async with asyncio.timeout(self.settings.history_timeout_s):
@@ -219,7 +187,9 @@ class PopEnricher:
         self._start_tickets(call)  # first: the update then tells whether ticket statuses will follow
         self._send(call, "history", "tickets")
 
-    def _start_identity(self, call: _Call, variables: Mapping[str, str], context: Mapping[str, str]) -> None:
+    def _start_identity(
+        self, call: PopCall, variables: Mapping[str, str], context: Mapping[str, str]
+    ) -> None:
         number = (variables.get(names.VAR_CUSTOMER_NO) or context.get("customer_no") or "").strip()
         verified = verified_flag(variables.get(names.VAR_VERIFIED) or context.get("verified"))
         if self.core is None or not number or verified is not True:
@@ -231,7 +201,7 @@ class PopEnricher:
         call.customer_state = PENDING
         self._spawn(self._identity(call, self.core, number))
 
-    async def _identity(self, call: _Call, core: CoreSystemLookup, number: str) -> None:
+    async def _identity(self, call: PopCall, core: CoreSystemLookup, number: str) -> None:
         try:
             async with asyncio.timeout(self.settings.lookup_timeout_s * 3):  # waiting for a slot included
                 call.customer, call.customer_state = await core.customer(number), DONE
@@ -244,7 +214,7 @@ class PopEnricher:
             log.exception("cti identity lookup failed", uniqueid=call.uniqueid, error=repr(exc)[:200])
         self._send(call, "customer")
 
-    def _start_tickets(self, call: _Call) -> None:
+    def _start_tickets(self, call: PopCall) -> None:
         keys = [k for k in call.ticket_keys[: self.settings.max_tickets] if k not in call.statuses]
         if self.tickets is None:
             call.tickets_state = NONE
@@ -259,7 +229,7 @@ class PopEnricher:
         call.tickets_state = PENDING
         self._spawn(self._ticket_statuses(call, self.tickets, missing))
 
-    async def _ticket_statuses(self, call: _Call, lookup: TicketLookup, keys: list[str]) -> None:
+    async def _ticket_statuses(self, call: PopCall, lookup: TicketLookup, keys: list[str]) -> None:
         async def one(key: str) -> None:
             try:
                 async with asyncio.timeout(self.settings.lookup_timeout_s * 3):
@@ -279,7 +249,7 @@ class PopEnricher:
         call.tickets_state = UNAVAILABLE if failed else DONE
         self._send(call, "tickets")
 
-    def _send(self, call: _Call, *parts: str) -> None:
+    def _send(self, call: PopCall, *parts: str) -> None:
         """``call.updated`` with the parts that changed, to every phone still showing the pop."""
         if not call.ifaces:
             return

@@ -12,7 +12,8 @@ from cti.broker import Broker, MemoryBus, transport_for
 from cti.commands import Commands, CommandSettings
 from cti.connection import AgentConnection
 from cti.directory import Directory, PhoneOwner
-from cti.enrich import EnrichSettings, PopEnricher
+from cti.enrich import PopEnricher
+from cti.enrich_call import EnrichSettings
 from cti.events import SUBSCRIBED, CallEvents
 from cti.hub import AgentHub
 from cti.lookups import core_system_lookup, ticket_lookup

@@ -56,6 +56,7 @@ class IvrFeature:
     ) -> None:
         self._given = (core_system, ticketing, records)
         self._owned: list[CoreSystemClient | TicketingClient] = []
+        self._own_store: IvrStore | None = None
         self._listener: MenuListener | None = None
         self.deps: IvrDeps | None = None
 
@@ -77,8 +78,9 @@ class IvrFeature:
                 ticket_client = TicketingClient(ticket_settings)
                 self._owned.append(ticket_client)
                 ticketing = ticket_client
+        self._own_store = None
         if records is None and services.engine is not None:
-            records = IvrStore(services.engine)
+            records = self._own_store = IvrStore.with_own_connection(services.engine)
         self._listener = MenuListener(services.config.speech)
         self.deps = IvrDeps(
             call_context=services.call_context,
@@ -139,6 +141,9 @@ class IvrFeature:
         if self.deps is not None:
             await self.deps.background.drain(DRAIN_TIMEOUT_S)
             await self._flush(self.deps.records)
+        if self._own_store is not None:
+            await self._own_store.close()
+            self._own_store = None
         for client in self._owned:
             await client.close()
         self._owned = []

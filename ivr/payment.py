@@ -152,8 +152,9 @@ async def _execute(call: Call, dialog: Dialog, desk: PaymentDesk, bill: Bill, op
     call.state.note("payment", result.status)
     if result.status == "paid":
         call.state.payment_ref = result.reference
+        # The channel variable at once; the call context gets the reference when the call
+        # leaves the IVR (ivr.flows shares it then, hang-up included): one store write, not two.
         await call.session.set_variable(names.VAR_PAYMENT_REF, result.reference)
-        await call.share()
         await dialog.play(prompts.PAY_DONE)
         await call.session.say_digits(result.reference)
     elif result.status == "declined":

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from hotline.store import create_engine
 from ivr.outlet_pins import check_pin
 from ivr.ports import CallRow, Outlet, PaymentRow
 from ivr.store_writer import StoreWriter
@@ -184,13 +185,33 @@ class _Write:
 class IvrStore:
     """:class:`ivr.ports.Records` on the hotline store (SQLite or PostgreSQL)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, writer_engine: AsyncEngine | None = None) -> None:
         self.engine = engine
-        self.writer: StoreWriter[_Write] = StoreWriter(engine, self._execute, name="ivr")
+        self._own_engine = writer_engine
+        self.writer: StoreWriter[_Write] = StoreWriter(writer_engine or engine, self._execute, name="ivr")
+
+    @classmethod
+    def with_own_connection(cls, engine: AsyncEngine) -> IvrStore:
+        """An IvrStore whose writer has its own connection to the same database.
+
+        A payment claim is on the caller's path: it must not wait in the shared pool behind
+        other features' writes when the store is busy. Reads share ``engine``. An in-memory
+        SQLite database cannot be opened twice, so it keeps the one engine.
+        """
+        database = engine.url.database or ""
+        if engine.dialect.name == "sqlite" and (database in ("", ":memory:") or database.startswith("file:")):
+            return cls(engine)
+        return cls(engine, writer_engine=create_engine(engine.url.render_as_string(hide_password=False)))
 
     async def flush(self) -> None:
         """Wait until every write made so far is stored (at shutdown, and before each read here)."""
         await self.writer.flush()
+
+    async def close(self) -> None:
+        """Flush, then close the writer's own connection if it has one (the shared engine stays open)."""
+        await self.flush()
+        if self._own_engine is not None:
+            await self._own_engine.dispose()
 
     async def save_call(self, row: CallRow) -> None:
         """Queue the call's row: it returns at once, and the row survives the caller's hang-up."""

@@ -7,6 +7,7 @@ Columns are :meth:`KpiSummary.as_dict` of the KPI module, the same keys and roun
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -35,40 +36,49 @@ def _values(summary: KpiSummary | None) -> list[Any]:
     return ["" if values[name] is None else values[name] for name in _FIELDS]
 
 
-def _write(path: Path, keys: list[str], rows: Iterable[tuple[list[str], KpiSummary | None]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([*keys, *_FIELDS])
-        for key_values, summary in rows:
-            writer.writerow([*key_values, *_values(summary)])
-    return path
+BUCKETS = "buckets"
+GROUPS = "groups"
+GROUP_BUCKETS = "group_buckets"
+TABLES = (BUCKETS, GROUPS, GROUP_BUCKETS)
+"""The CSV tables of a report: per bucket, per group, per group and bucket (the last two need ``by``)."""
 
 
-def write_csv(report: Report, out: Path, stem: str, tz: ZoneInfo) -> list[Path]:
-    """Write the report's CSV files into ``out``; returns their paths."""
+def _text(keys: list[str], rows: Iterable[tuple[list[str], KpiSummary | None]]) -> str:
+    handle = io.StringIO(newline="")
+    writer = csv.writer(handle)
+    writer.writerow([*keys, *_FIELDS])
+    for key_values, summary in rows:
+        writer.writerow([*key_values, *_values(summary)])
+    return handle.getvalue()
+
+
+def csv_tables(report: Report, stem: str, tz: ZoneInfo) -> dict[str, tuple[str, str]]:
+    """Each table of the report: ``{table: (file name, CSV text)}`` (see :data:`TABLES`)."""
 
     def iso(start: float) -> str:
         return datetime.fromtimestamp(start, tz).isoformat()
 
-    written = [
-        _write(
-            out / f"{stem}.csv",
-            ["start"],
-            [*(([iso(start)], kpis) for start, kpis in report.buckets), ([TOTAL], report.overall)],
+    tables = {
+        BUCKETS: (
+            f"{stem}.csv",
+            _text(
+                ["start"],
+                [*(([iso(start)], kpis) for start, kpis in report.buckets), ([TOTAL], report.overall)],
+            ),
         )
-    ]
+    }
     if report.by is None:
-        return written
-    written.append(
-        _write(
-            out / f"{stem}-by-{report.by}.csv",
+        return tables
+    tables[GROUPS] = (
+        f"{stem}-by-{report.by}.csv",
+        _text(
             [report.by],
             [*(([name], kpis) for name, kpis in report.groups.items()), ([TOTAL], report.overall)],
-        )
+        ),
     )
-    written.append(
-        _write(
-            out / f"{stem}-by-{report.by}-{report.period.bucket.label}.csv",
+    tables[GROUP_BUCKETS] = (
+        f"{stem}-by-{report.by}-{report.period.bucket.label}.csv",
+        _text(
             [report.by, "start"],
             (
                 ([name, iso(start)], kpis)
@@ -76,6 +86,16 @@ def write_csv(report: Report, out: Path, stem: str, tz: ZoneInfo) -> list[Path]:
                 for start, kpis in series
                 if kpis is not None
             ),
-        )
+        ),
     )
+    return tables
+
+
+def write_csv(report: Report, out: Path, stem: str, tz: ZoneInfo) -> list[Path]:
+    """Write the report's CSV files into ``out``; returns their paths."""
+    written = []
+    for name, text in csv_tables(report, stem, tz).values():
+        path = out / name
+        path.write_text(text, encoding="utf-8", newline="")
+        written.append(path)
     return written

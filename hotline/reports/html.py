@@ -192,13 +192,19 @@ def render(report: Report, generated_at: float, tz: ZoneInfo) -> str:
     created = datetime.fromtimestamp(generated_at, tz).strftime("%Y-%m-%d %H:%M")
     bucket = "interval" if period.kind == DAILY else "day"
     bucket_rows = [(bucket_label(start, report, tz), kpis) for start, kpis in report.buckets]
+    scope = (
+        f'<p class="sub">Scope: {escape(report.scope)}. Offers count the ACD calls its agents answered.</p>'
+        if report.scope
+        else ""
+    )
     body = [
         f"<h1>Pegadaian contact center: {escape(title)}</h1>",
+        scope,
         f'<p class="sub">{escape(span)} ({escape(report.timezone)}), per {bucket} '
         f"({escape(period.bucket.label)}). Generated {escape(created)}.</p>",
         _tiles(report),
         f"<h2>Per {bucket}</h2>",
-        _charts("All calls", report.buckets, report, tz),
+        _charts(report.scope.capitalize() if report.scope else "All calls", report.buckets, report, tz),
         _table(bucket.capitalize(), bucket_rows, report.overall, report),
     ]
     if report.by is not None:

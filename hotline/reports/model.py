@@ -107,6 +107,8 @@ class Report:
     """Every bucket of the period in order; None where no call entered."""
     groups: dict[str, KpiSummary] = field(default_factory=dict)
     group_buckets: dict[str, list[tuple[float, KpiSummary | None]]] = field(default_factory=dict)
+    scope: str | None = None
+    """Whose calls, when not the whole center's (a team leader's report: ``team A``)."""
 
 
 def bucket_starts(period: Period, tz: ZoneInfo) -> list[float]:

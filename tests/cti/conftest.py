@@ -21,7 +21,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cti.broker import MemoryBus
-from cti.enrich import EnrichSettings
+from cti.enrich_call import EnrichSettings
 from cti.websocket import WsSettings
 from cti.wiring import CtiFeature
 from hotline.ami.protocol import AmiParser, Event

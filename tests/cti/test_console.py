@@ -72,6 +72,9 @@ async def test_agent_console_login_pop_hold_hangup_disposition(tmp_path: Path) -
             assert await page.eval("document.getElementById('pop-name').textContent") == "Śantoso Wibowo"
             assert await page.eval("document.getElementById('pop-queue').textContent") == "cc-informasi"
             assert "informasi" in await page.eval("document.getElementById('pop-ivr').textContent")
+            # The enrichment: the PBX's site, and the caller's history table filled in from the store.
+            assert "jakarta" in await page.eval("document.getElementById('pop-site').textContent")
+            assert "no call yet" not in await page.eval("document.getElementById('pop-history').textContent")
             assert await page.eval("document.body.dataset.state") == "on_call"
             png = await page.screenshot("agent-pop.png")
             assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000

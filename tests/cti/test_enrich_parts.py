@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import cti.enrich as enrich_module
-from cti.enrich import EnrichSettings, PopEnricher
+from cti.enrich import PopEnricher
+from cti.enrich_call import EnrichSettings
 from cti.history import CallerHistory, caller_history, contacts_query
 from cti.hub import AgentHub
 from cti.lookups import TicketLookup

@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cti.enrich import EnrichSettings
+from cti.enrich_call import EnrichSettings
 from cti.websocket import WsSettings
 from hotline.config import Config, CoreSystemConfig, CtiConfig, PbxConfig, Secret, TicketingConfig
 from hotline.store import create_engine, migrate

@@ -69,7 +69,8 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
     await runtime.start()
     retarget_agi(emulator, "127.0.0.1", runtime.agi_port)
     try:
-        yield Site(emulator, runtime, core, tickets, IvrStore(runtime.engine))
+        assert feature.deps is not None and isinstance(feature.deps.records, IvrStore)
+        yield Site(emulator, runtime, core, tickets, feature.deps.records)  # its reads see its queue
     finally:
         await emulator.stop()
         await runtime.stop()

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
 import aiohttp
 import pytest
 
+from hotline.config import CoreSystemConfig
 from ivr.breaker import CircuitState
 from ivr.core_system import (
     CoreSystemClient,
+    CoreSystemSettings,
     CoreSystemSimulator,
     CoreSystemTimeout,
     CoreSystemUnavailable,
 )
+from ivr.feature import _settings
 
 from .conftest import FakeClock
 
@@ -148,3 +152,27 @@ async def test_faults_switch_over_http(core_client: Make, core_sim: CoreSystemSi
         async with http.post(url, json={"clear": True}) as resp:
             assert (await resp.json())["latency_s"] == 0.0
     assert (await core_client().lookup_customer("1000000001")).name == "Siti Rahayu"
+
+
+async def test_requests_beyond_the_connections_wait_within_their_timeout(
+    core_client: Make, core_sim: CoreSystemSimulator
+) -> None:
+    core_sim.faults.latency_s = 0.2
+    narrow = core_client(timeout_s=0.3, retries=0, max_connections=1)
+    answers = await asyncio.gather(
+        *(narrow.lookup_customer("1000000001") for _ in range(3)), return_exceptions=True
+    )
+    assert sum(isinstance(a, CoreSystemTimeout) for a in answers) == 2  # queued behind the first one
+    wide = core_client(timeout_s=0.3, retries=0, max_connections=3)
+    answers = await asyncio.gather(
+        *(wide.lookup_customer("1000000001") for _ in range(3)), return_exceptions=True
+    )
+    assert not any(isinstance(a, Exception) for a in answers)
+
+
+def test_max_connections_comes_from_the_configuration() -> None:
+    section = CoreSystemConfig(base_url="http://core.example", max_connections=250)
+    settings = _settings(section, CoreSystemSettings)
+    assert settings.max_connections == 250
+    with pytest.raises(ValueError, match="max_connections"):
+        CoreSystemClient(CoreSystemSettings("http://core.example", max_connections=0))

@@ -85,3 +85,11 @@ def test_every_command_the_readme_names_exists() -> None:
         choices.update(getattr(action, "choices", None) or {})
     named = set(re.findall(r"`hotline ([a-z-]+)", _readme()))
     assert named and named <= choices, named - choices
+
+
+def test_readme_performance_gives_the_issue_s_two_figures_with_their_ratios() -> None:
+    section = _readme().split("## Performance", 1)[1].split("\n## ", 1)[0]
+    assert "BENCH_" not in section, "a benchmark placeholder was never filled in"
+    for script in ("bench/bench_ami.py", "bench/bench_agi.py"):
+        [row] = [line for line in section.splitlines() if script in line]
+        assert "panoramisk" in row and re.search(r"×\s?\d", row), row
