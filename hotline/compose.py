@@ -37,6 +37,7 @@ from hotline.kpi.definitions import summarize
 from hotline.kpi.from_ami import AmiProjector
 from hotline.logs import get_logger
 from hotline.metrics import Registry
+from hotline.reports import http as reports_http
 from hotline.rollup.writer import RollupWriter
 from hotline.store import db as store_db
 from hotline.store import repo
@@ -227,7 +228,8 @@ class Runtime:
         # Login and require() use the one signer every feature gets, so all tokens verify alike.
         auth_web.setup(self.app, engine, self.signer)
         assert self.rollups is not None
-        # The floor's wallboard: open to whoever reaches the port until it gets a guard (hotline.auth).
+        # KPIs and reports over HTTP, and the floor's wallboard: both need a login token (hotline.auth).
+        reports_http.setup(self.app, config=cfg, engine=engine)
         wallboard_web.setup(
             self.app, config=cfg, dispatcher=self.dispatcher, rollups=self.rollups, engine=engine
         )

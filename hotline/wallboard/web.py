@@ -10,8 +10,11 @@ most every ``PUSH_EVERY_S`` (changes within that time are coalesced into one mes
 minute costs the pages a few messages a second, not one per event), and at least when the
 interval turns. The page never polls.
 
-Access: anyone who reaches the port, for now. ``guard`` (e.g. ``hotline.auth.guard.require``
-with the floor roles) is awaited before the page and the websocket are served.
+Access (:mod:`hotline.wallboard.access`): the page and its files are public (they hold no data;
+without a token the page shows a login form, ``POST /api/login``); the websocket needs a token
+of a floor role (team leader, QA, QC, admin), in ``?token=`` or a first message
+``{"type": "auth", "token": ...}``. Close code 4401: no, invalid or expired token (also when the
+token expires while the page is open: it logs in again); 4403: a role that may not see it.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from importlib import resources
 from typing import Any, Final
 
@@ -34,8 +37,9 @@ from hotline.logs import get_logger
 from hotline.rollup.contrib import RowKey, Vector
 from hotline.rollup.tables import INTERVAL_S
 from hotline.rollup.writer import RollupWriter
+from hotline.wallboard.access import FRAGMENT, authenticate, close_when_expired
 from hotline.wallboard.board import DAY_BUCKETS, LIVE_EVENTS, Board
-from hotline.web.app import add_background, track_websocket
+from hotline.web.app import add_background, add_openapi, track_websocket
 
 log = get_logger("hotline.wallboard")
 
@@ -47,7 +51,6 @@ STATIC: Final = {
     "wallboard.css": "text/css",
     "wallboard.js": "text/javascript",
 }
-Guard = Callable[[web.Request], Awaitable[Any]]
 WALLBOARD_KEY: Final = web.AppKey("hotline.wallboard", object)
 
 
@@ -121,7 +124,6 @@ def setup(
     dispatcher: EventSource,
     rollups: RollupWriter,
     engine: AsyncEngine,
-    guard: Guard | None = None,
 ) -> Wallboard:
     """Serve the wallboard on ``app`` and feed it from ``dispatcher`` and ``rollups``."""
     board = Board(
@@ -151,8 +153,6 @@ def setup(
     app[WALLBOARD_KEY] = wallboard
 
     async def page(request: web.Request) -> web.StreamResponse:
-        if guard is not None:
-            await guard(request)
         name = request.match_info.get("name", "wallboard.html")
         if name not in STATIC:
             raise web.HTTPNotFound()
@@ -160,22 +160,26 @@ def setup(
         return web.Response(body=body, content_type=STATIC[name], headers={"Cache-Control": "no-cache"})
 
     async def socket(request: web.Request) -> web.StreamResponse:
-        if guard is not None:
-            await guard(request)
-        ws = web.WebSocketResponse(heartbeat=20.0)
+        ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=64 * 1024)
         await ws.prepare(request)
         with track_websocket(request.app, ws):
+            principal = await authenticate(request, ws)
+            if principal is None:
+                return ws  # closed with 4401 or 4403, and logged
             await ws.send_str(wallboard.snapshot_text())
             wallboard.pages.add(ws)
+            expiry = asyncio.create_task(close_when_expired(ws, principal.expires_at))
             try:
                 async for message in ws:  # the page only listens; this loop notices it leaving
                     if message.type == WSMsgType.ERROR:
                         break
             finally:
                 wallboard.pages.discard(ws)
+                expiry.cancel()
         return ws
 
     app.router.add_get("/wallboard", page, name="wallboard", allow_head=False)
     app.router.add_get("/wallboard/ws", socket, name="wallboard-ws", allow_head=False)
     app.router.add_get("/wallboard/{name}", page, name="wallboard-static", allow_head=False)
+    add_openapi(app, FRAGMENT)
     return wallboard

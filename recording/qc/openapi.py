@@ -58,6 +58,23 @@ FRAGMENT: Final[dict[str, Any]] = {
         {"name": "qc", "description": "Quality control: daily samples, scores, calibration, QM reports"}
     ],
     "paths": {
+        "/qc": {
+            "get": {
+                "tags": ["qc"],
+                "summary": "The QC page: the day's sample, audio player, scoring form (POST /api/login)",
+                "responses": {"200": {"description": "The page", "content": {"text/html": {}}}},
+            }
+        },
+        "/qc/static/{name}": {
+            "get": {
+                "tags": ["qc"],
+                "summary": "A file of the QC page (app.js, app.css)",
+                "parameters": [
+                    {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {"200": {"description": "The file"}, "404": {"description": "No such file"}},
+            }
+        },
         "/api/qc/form": {
             "get": _op(
                 "The scoring form (criteria, weights, target)", {"200": {"description": "the form", **_JSON}}

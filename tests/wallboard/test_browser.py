@@ -1,7 +1,8 @@
 """The wallboard in headless Chromium against hotline and the Asterisk 22 emulator.
 
-Each assertion measures from the moment hotline dispatched the AMI event to the moment the page's
-DOM shows its effect: it must be under a second, with no polling by the page.
+The page first shows its login form (the websocket needs a token); a team leader logs in through
+it. Then each assertion measures from the moment hotline dispatched the AMI event to the moment the
+page's DOM shows its effect: it must be under a second, with no polling by the page.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from typing import Any
 import pytest
 
 from hotline.ami.dispatch import PbxEvent
+from hotline.auth.model import NewUser
+from hotline.auth.passwords import hash_password
+from hotline.auth.users import create_user
 from hotline.config import AgiConfig, Config, EmulatorConfig, HttpConfig, StoreConfig
 from hotline.demo import start_demo
 from hotline.emulator import CallScript
@@ -66,18 +70,45 @@ async def _shows(page: Page, selector: str, expected: str, since: float, within:
     pytest.fail(f"{selector} shows {last!r}, not {expected!r}, {within} s after the event")
 
 
+PASSWORD = "floor-lead-2026"
+
+
+async def _log_in(page: Page, username: str, password: str) -> None:
+    """Fill the page's login form and submit it, as a person would."""
+    async with asyncio.timeout(10):
+        # Until the page has loaded, there is no form yet.
+        while await page.evaluate("(document.getElementById('login') || {}).hidden") is not False:
+            await asyncio.sleep(0.05)
+    for field, value in (("login-username", username), ("login-password", password)):
+        await page.evaluate(f"document.getElementById({field!r}).value = {value!r}")
+    await page.evaluate("document.getElementById('login-submit').click()")
+
+
 async def test_wallboard_follows_calls_within_a_second(tmp_path: Path, browser: Callable[[str], Any]) -> None:
     emulator, runtime = await start_demo(_config(tmp_path))
     watch = Stopwatch()
     for name in ("QueueCallerJoin", "QueueCallerAbandon", "AgentConnect"):
         runtime.dispatcher.subscribe(name, watch, name=f"test-{name}")
+    leader = NewUser("tl.wati", "Wati Supervisor", "team_leader", team="A", site="jakarta")
+    await create_user(runtime.engine, leader, hash_password(PASSWORD))
     try:
         page: Page = await browser(f"http://127.0.0.1:{runtime.http_port}/wallboard")
+        # No token yet: the page asks for a login and shows no figure.
+        await _log_in(page, "tl.wati", "not-the-password")
+        async with asyncio.timeout(10):
+            while not await page.text("#login-message"):
+                await asyncio.sleep(0.05)
+        assert await page.evaluate("document.getElementById('login').hidden") is False
+        assert await page.text('[data-bind="total.day.offered"]') == "–"
+        await page.screenshot(ARTIFACTS / "wallboard-login.png")
+        await _log_in(page, "tl.wati", PASSWORD)
         async with asyncio.timeout(10):
             while await page.text('[data-site-agents="jakarta.available"]') != str(AGENTS):
                 await asyncio.sleep(0.05)  # the agents come from the QueueStatus resync at connect
         assert await page.text('[data-bind="total.day.offered"]') == "0"
         assert await page.evaluate("document.getElementById('link').className") == "link up"
+        assert await page.evaluate("document.getElementById('login').hidden") is True
+        assert await page.evaluate("sessionStorage.getItem('hotline.wallboard.token') !== null") is True
 
         # A caller nobody answers: waiting, then abandons.
         waiting_call = emulator.start_call(

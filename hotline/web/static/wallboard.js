@@ -1,7 +1,12 @@
 // The wallboard page: renders each snapshot hotline pushes over /wallboard/ws (it never polls).
 // Between snapshots only the clock and the longest waits tick, computed here from the join times.
+// The websocket needs a login token (team leader, QA, QC, admin): without one the page shows a
+// login form (POST /api/login) and keeps the token in sessionStorage, so it dies with the tab.
 "use strict";
 
+const TOKEN_KEY = "hotline.wallboard.token";
+const CLOSE_UNAUTHORIZED = 4401;
+const CLOSE_FORBIDDEN = 4403;
 let snapshot = null;
 let skew = 0; // server clock - browser clock, seconds
 let retry = 1000;
@@ -125,28 +130,81 @@ function tick() {
   });
 }
 
+function showLogin(message) {
+  document.getElementById("login-message").textContent = message || "";
+  document.getElementById("login").hidden = false;
+  document.getElementById("login-username").focus();
+}
+
+async function logIn(event) {
+  event.preventDefault();
+  const button = document.getElementById("login-submit");
+  const message = document.getElementById("login-message");
+  button.disabled = true;
+  message.textContent = "";
+  try {
+    const response = await fetch("/api/login", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        username: document.getElementById("login-username").value,
+        password: document.getElementById("login-password").value,
+      }),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (!response.ok || !body.token) {
+      message.textContent = body.message || `Login failed (${response.status})`;
+      return;
+    }
+    sessionStorage.setItem(TOKEN_KEY, body.token);
+    document.getElementById("login-password").value = "";
+    document.getElementById("login").hidden = true;
+    retry = 1000;
+    connect();
+  } catch (error) {
+    message.textContent = "hotline cannot be reached; try again";
+  } finally {
+    button.disabled = false;
+  }
+}
+
 function connect() {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (!token) {
+    showLogin("");
+    return;
+  }
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   const ws = new WebSocket(`${scheme}//${location.host}/wallboard/ws`);
   const link = document.getElementById("link");
-  ws.onopen = () => {
-    retry = 1000;
-    link.className = "link up";
-  };
+  // The token goes in the first message, not the URL, so it stays out of access logs.
+  ws.onopen = () => ws.send(JSON.stringify({ type: "auth", token: token }));
   ws.onmessage = (message) => {
     const data = JSON.parse(message.data);
     if (data.type !== "wallboard") return;
+    retry = 1000;
+    link.className = "link up";
     skew = data.now - Date.now() / 1000;
     snapshot = data;
     window.wallboardUpdates = (window.wallboardUpdates || 0) + 1;
     render();
   };
-  ws.onclose = () => {
+  ws.onclose = (event) => {
     link.className = "link down";
+    if (event.code === CLOSE_UNAUTHORIZED || event.code === CLOSE_FORBIDDEN) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      showLogin(
+        event.code === CLOSE_FORBIDDEN
+          ? "This account may not see the wallboard (team leaders, QA, QC and admins may)."
+          : "Your session has ended: please log in again."
+      );
+      return;
+    }
     setTimeout(connect, retry);
     retry = Math.min(retry * 2, 15000);
   };
 }
 
+document.getElementById("login-form").addEventListener("submit", logIn);
 setInterval(tick, 1000);
 connect();
