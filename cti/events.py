@@ -23,7 +23,7 @@ from cti.protocol import EventLike, PbxEventLike, normalize_iface
 from cti.state_events import SUBSCRIBED as STATE_EVENTS
 from cti.state_events import StateEvents
 from hotline.feature import CallContextStore
-from hotline.logs import get_logger
+from hotline.logs import bind_ami_event, get_logger
 
 log = get_logger(__name__)
 
@@ -99,6 +99,8 @@ class CallEvents:
     async def _run(self) -> None:
         while True:
             item = await self._queue.get()
+            # Every line logged while handling this event names its PBX and call.
+            bind_ami_event(item)
             try:
                 await self.handle(item)
             except Exception:  # one bad event must not stop every later pop
