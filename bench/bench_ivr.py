@@ -289,7 +289,7 @@ if __name__ == "__main__":
         help="keep the call context in memory only (what the store's call_context writes cost)",
     )
     parser.add_argument("--core-latency-ms", type=float, default=0.0, help="the core system's response time")
-    parser.add_argument("--max-connections", type=int, default=100, help="[core_system] max_connections")
+    parser.add_argument("--max-connections", type=int, default=1000, help="[core_system] max_connections")
     args = parser.parse_args()
     configure(args.log_level, fmt="json", stream=open(os.devnull, "w"))  # noqa: SIM115 - the whole run
     asyncio.run(main(args))

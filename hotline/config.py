@@ -240,7 +240,7 @@ class CoreSystemConfig:
     """Consecutive failures that open the circuit (calls then fail fast)."""
     breaker_reset_s: float = 30.0
     """Seconds an open circuit waits before one probe."""
-    max_connections: int = 100
+    max_connections: int = 1000
     """HTTP connections to the core system at most; a request beyond them waits within its timeout."""
 
 

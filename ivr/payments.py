@@ -111,6 +111,7 @@ class PaymentDesk:
             amount=row.amount,
             status=result.status,
             reference=result.reference,
+            detail=result.detail,
         )
         return result
 

@@ -123,7 +123,10 @@ async def _kpi(request: web.Request) -> web.Response:
         directory = await load_team_directory(engine)
         rows = directory.handled_by(window.inside, team)
         report = normalized(await asyncio.to_thread(team_kpis, rows, options, team))
-        body = {**kpi_json(report, timezone=cfg.kpi.timezone, interval_label=label, source="ami"), "team": team}
+        body = {
+            **kpi_json(report, timezone=cfg.kpi.timezone, interval_label=label, source="ami"),
+            "team": team,
+        }
         return web.json_response(body, headers={"Cache-Control": "no-store"})
     reason = rollups_refusal(options)
     if reason is not None:
@@ -171,7 +174,8 @@ async def _report(request: web.Request) -> web.Response:
     since, _ = day_bounds(period.first_day, tz)
     _, until = day_bounds(period.days[-1], tz)
     attempts = await load_facts(engine, since, until, pbx=query.get("pbx"))
-    directory = await load_team_directory(engine)
+    # The user directory is read only when teams matter (one query).
+    directory = await load_team_directory(engine) if team or by == model.BY_TEAM else TeamDirectory(())
     report = await asyncio.to_thread(_build, cfg, period, attempts, directory, by, team)
     stem = f"{period.kind}-{period.label}"
     if fmt == "html":
@@ -199,7 +203,9 @@ def _build(
     )
     if team is not None:
         rows = directory.handled_by(attempts, team)
-        return team_report(rows, period, tz, team, timezone=cfg.kpi.timezone, targets=targets, by=by or BY_AGENT)
+        return team_report(
+            rows, period, tz, team, timezone=cfg.kpi.timezone, targets=targets, by=by or BY_AGENT
+        )
     sites = {pbx.name: pbx.site for pbx in cfg.pbx}
     return model.build_report(
         attempts,

@@ -27,15 +27,12 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hotline.kpi.facts import QueueAttempt
 from hotline.kpi.intervals import MINUTE
 from hotline.kpi.report import KpiReport, ReportOptions
 from hotline.logs import get_logger
 from hotline.reports.attempts import load_window, window_report
-from hotline.reports.facts import prefer_ami
 from hotline.rollup.query import rollup_report
 from hotline.rollup.tables import INTERVAL_S, kpi_rollup
-from hotline.store import repo
 from hotline.store.models import Base, QueueAttemptRow
 
 log = get_logger(__name__)
@@ -62,14 +59,6 @@ def rollups_refusal(options: ReportOptions) -> str | None:
     if spec is not None and spec.kind == MINUTE and spec.minutes % (INTERVAL_S // 60):
         return f"{spec.minutes}-minute intervals are not made of 15-minute ones"
     return None
-
-
-async def load_attempts(
-    engine: AsyncEngine, since: float | None, until: float | None, pbx: str | None = None
-) -> list[QueueAttempt]:
-    """The attempts that entered a queue in ``[since, until)``, one source per call (AMI first)."""
-    rows = await repo.load_attempts(engine, since=since, until=until, pbx=pbx)
-    return prefer_ami([QueueAttempt(**row) for row in rows])
 
 
 async def _rollups_missing(engine: AsyncEngine) -> bool:

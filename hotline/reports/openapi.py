@@ -44,11 +44,12 @@ FRAGMENT: Final[dict[str, Any]] = {
                 "summary": "KPIs of a window: the object 'hotline kpi --json' prints",
                 "description": "From the KPI rollups when the window's ends are on 15-minute boundaries "
                 "and the intervals are made of 15 minutes (milliseconds for a month), else from the "
-                "queue attempts (then from and to are required, at most 32 days apart). "
-                + _ACCESS,
+                "queue attempts (then from and to are required, at most 32 days apart). " + _ACCESS,
                 "security": [{"bearer": []}],
                 "parameters": [
-                    _query("from", "Window start, ISO 8601; a bare date/time is local time", {"type": "string"}),
+                    _query(
+                        "from", "Window start, ISO 8601; a bare date/time is local time", {"type": "string"}
+                    ),
                     _query("to", "Window end (exclusive), ISO 8601", {"type": "string"}),
                     _query(
                         "interval",
@@ -96,7 +97,12 @@ FRAGMENT: Final[dict[str, Any]] = {
                         "required": True,
                         "schema": {"enum": ["day", "week", "month"]},
                     },
-                    _query("date", "A day in the period, YYYY-MM-DD (local)", {"type": "string", "format": "date"}, required=True),
+                    _query(
+                        "date",
+                        "A day in the period, YYYY-MM-DD (local)",
+                        {"type": "string", "format": "date"},
+                        required=True,
+                    ),
                     _query("by", "Also per group", {"enum": ["site", "queue", "agent", "team"]}),
                     _query("format", "html (default) or csv", {"enum": ["html", "csv"]}),
                     _query(
@@ -104,13 +110,18 @@ FRAGMENT: Final[dict[str, Any]] = {
                         "CSV only: buckets (default without by), groups (default with by), group_buckets",
                         {"enum": ["buckets", "groups", "group_buckets"]},
                     ),
-                    _query("interval", "Minutes per interval of a day report (default 30)", {"type": "integer"}),
+                    _query(
+                        "interval", "Minutes per interval of a day report (default 30)", {"type": "integer"}
+                    ),
                     _query("pbx", "Only this PBX", {"type": "string"}),
                 ],
                 "responses": {
                     "200": {
                         "description": "The report",
-                        "content": {"text/html": {"schema": {"type": "string"}}, "text/csv": {"schema": {"type": "string"}}},
+                        "content": {
+                            "text/html": {"schema": {"type": "string"}},
+                            "text/csv": {"schema": {"type": "string"}},
+                        },
                     },
                     "404": _error("No such period"),
                     **_REFUSALS,

@@ -34,7 +34,9 @@ class TeamDirectory:
         for user in agents:  # a username wins over somebody else's display name
             self._by_name.setdefault(user.display_name.casefold(), user)
 
-    def user_of(self, member: str | None, interface: str | None = None, pbx: str | None = None) -> User | None:
+    def user_of(
+        self, member: str | None, interface: str | None = None, pbx: str | None = None
+    ) -> User | None:
         """The agent user behind a queue member, or None."""
         for user in self._by_iface.get(interface_of(interface), []) if interface else []:
             if user.pbx is None or pbx is None or user.pbx == pbx:

@@ -33,7 +33,9 @@ CLOSE_FORBIDDEN: Final = 4403
 AUTH_TIMEOUT_S: Final = 10.0
 
 
-async def _refuse(request: web.Request, ws: web.WebSocketResponse, code: int, reason: str, **facts: Any) -> None:
+async def _refuse(
+    request: web.Request, ws: web.WebSocketResponse, code: int, reason: str, **facts: Any
+) -> None:
     log.warning("wallboard refused", code=code, reason=reason, ip=client_address(request), **facts)
     await ws.close(code=code, message=reason.encode("utf-8")[:123])
 
@@ -106,7 +108,9 @@ async def close_when_expired(ws: web.WebSocketResponse, expires_at: float) -> No
         await asyncio.shield(ws.close(code=CLOSE_UNAUTHORIZED, message=b"unauthorized: token expired"))
 
 
-_PAGE_RESPONSE: Final = {"200": {"description": "The file", "content": {"text/html": {"schema": {"type": "string"}}}}}
+_PAGE_RESPONSE: Final = {
+    "200": {"description": "The file", "content": {"text/html": {"schema": {"type": "string"}}}}
+}
 
 FRAGMENT: Final[dict[str, Any]] = {
     "tags": [{"name": "wallboard", "description": "The floor's real-time wallboard"}],
@@ -141,7 +145,7 @@ FRAGMENT: Final[dict[str, Any]] = {
                 '{"type":"auth","token":"..."} (a token from POST /api/login, role team_leader, qa, qc '
                 f"or admin). Close codes: {CLOSE_UNAUTHORIZED} missing, invalid or expired token (also "
                 f"when the token expires), {CLOSE_FORBIDDEN} a role that may not see the wallboard "
-                "(agents), 1001 server shutdown. Messages: {\"type\": \"wallboard\", ...} snapshots.",
+                '(agents), 1001 server shutdown. Messages: {"type": "wallboard", ...} snapshots.',
                 "parameters": [
                     {
                         "name": "token",

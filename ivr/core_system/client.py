@@ -8,7 +8,9 @@ Safety rules, because a caller is on the line and money is involved:
   payment at most once. ``POST /verifications`` is never retried;
 - a circuit breaker (:mod:`ivr.breaker`) makes calls fail fast while the core system is down;
 - the API key is only ever in a request header; customer and contract numbers are masked in
-  log lines and exception messages.
+  log lines and exception messages;
+- answers are logged at DEBUG: the IVR logs each outcome a caller gets once, at INFO
+  (``payment attempt``, ``caller identification``), so a busy hotline writes one line, not two.
 """
 
 from __future__ import annotations
@@ -110,7 +112,7 @@ class CoreSystemClient:
         verified = doc.get("verified") if isinstance(doc, dict) else None
         if not isinstance(verified, bool):
             raise CoreSystemError("malformed verification from the core system: 'verified' missing")
-        _log.info("customer_verification", customer_no=mask_number(customer_no), verified=verified)
+        _log.debug("customer_verification", customer_no=mask_number(customer_no), verified=verified)
         return verified
 
     async def bill(self, contract_no: str, *, timeout: float | None = None) -> Bill:
@@ -163,7 +165,7 @@ class CoreSystemClient:
         if isinstance(doc, dict) and doc.get("status") == "declined":
             reason = str(doc.get("decline_reason") or "declined")
             reference = str(doc.get("reference") or "")
-            _log.info("payment_declined", reason=reason, reference=reference, replayed=replayed, **context)
+            _log.debug("payment_declined", reason=reason, reference=reference, replayed=replayed, **context)
             raise PaymentDeclined(
                 f"payment declined: {reason}", reference=reference, reason=reason, amount=amount
             )
@@ -172,7 +174,7 @@ class CoreSystemClient:
                 "malformed payment from the core system: status is neither paid nor declined"
             )
         payment = Payment.from_json(doc, replayed=replayed)
-        _log.info("payment_paid", reference=payment.reference, replayed=replayed, **context)
+        _log.debug("payment_paid", reference=payment.reference, replayed=replayed, **context)
         return payment
 
     async def _call(

@@ -37,7 +37,7 @@ class CoreSystemSettings:
     """Consecutive failed attempts that open the circuit."""
     breaker_reset_s: float = 30.0
     """Seconds an open circuit waits before letting one probe through."""
-    max_connections: int = 100
+    max_connections: int = 1000
     """HTTP connections to the core system at most; a request beyond them waits (within its timeout)."""
 
 

@@ -58,3 +58,21 @@ async def test_concurrent_claims_of_one_key_create_one_row(db: IvrStore) -> None
     stored = await db.payment(claim.idempotency_key)
     assert stored is not None and (stored.status, stored.tries, stored.amount) == ("paid", 2, 5_000_000)
     assert await db.unsettled_payments() == []
+
+
+async def test_a_batch_of_claims_creates_each_key_once_and_a_bad_row_fails_alone(db: IvrStore) -> None:
+    def claim(n: int, contract_no: object = "1012") -> PaymentRow:
+        return PaymentRow(f"key-{n:04d}", "jakarta", f"1.{n}", contract_no, "PELUNASAN", 5_000, "pending")  # type: ignore[arg-type]
+
+    writes = [db.claim_payment(claim(n % 40)) for n in range(60)]  # keys 0-19 claimed twice
+    results = await asyncio.gather(
+        *writes, db.claim_payment(claim(99, contract_no=None)), return_exceptions=True
+    )
+    assert isinstance(results[-1], Exception)  # NOT NULL refused this one, the others went through
+    created = [r[1] for r in results[:-1]]  # type: ignore[index]
+    assert created == [True] * 40 + [False] * 20
+    await db.save_call(_row(uniqueid="1.1"))
+    await db.save_call(_row(uniqueid="1.2", lang=None))  # refused alone
+    assert await db.call("jakarta", "1.1", "ivr/main") is not None
+    assert await db.call("jakarta", "1.2", "ivr/main") is None
+    assert db.writer.failures == 1

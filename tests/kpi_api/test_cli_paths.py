@@ -132,6 +132,7 @@ async def _fill(db: str, seed: int, calls: int, days: int) -> None:
         await engine.dispose()
 
 
+@pytest.mark.slow
 def test_generated_days_give_the_same_output_from_rollups_and_raw_attempts(
     hotline_cli: Run, rollup_calls: list[Any], tmp_path: Path
 ) -> None:

@@ -29,7 +29,9 @@ async def test_csv_tables_are_the_files_the_cli_writes(api: Api) -> None:
     rows = _rows(text)
     assert len(rows) == 48 + 1 and rows[-1]["start"] == "total"  # 30-minute intervals, then the day
     assert int(rows[-1]["offered"]) == sum(int(r["offered"]) for r in rows[:-1]) > 0
-    status, text, headers = await api.get("/api/reports/month", "qa1", date="2026-01-02", format="csv", by="site")
+    status, text, headers = await api.get(
+        "/api/reports/month", "qa1", date="2026-01-02", format="csv", by="site"
+    )
     assert 'filename="month-2026-01-by-site.csv"' in headers["Content-Disposition"]
     assert [r["site"] for r in _rows(text)] == ["jakarta", "yogyakarta", "total"]
     status, text, _ = await api.get(
@@ -65,7 +67,9 @@ async def test_a_team_leader_report_holds_their_team_only(api: Api) -> None:
     status, page, _ = await api.get("/api/reports/day", "tl-a", date="2026-01-02", by="agent")
     assert status == 200 and "Scope: team A" in page
     assert not re.search(r"agent-(yog|jkt)-[5-9]", page)
-    status, text, _ = await api.get("/api/reports/week", "tl-b", date="2026-01-02", by="team", format="csv", table="groups")
+    status, text, _ = await api.get(
+        "/api/reports/week", "tl-b", date="2026-01-02", by="team", format="csv", table="groups"
+    )
     assert status == 200 and [r["team"] for r in _rows(text)] == ["B", "total"]
 
 
