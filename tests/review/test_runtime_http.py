@@ -21,14 +21,6 @@ from hotline.config import AgiConfig, Config, HttpConfig, PbxConfig, Secret, Sto
 from hotline.demo import retarget_agi
 from hotline.emulator import AgentSpec, AsteriskEmulator, CallScript, EmulatorSettings
 
-# Pages served by the wallboard (hotline/wallboard) and the QC screen (recording/qc), built while
-# this test was written, are not documented yet: tracked as an expected failure (listed in every
-# run's summary) rather than failing the suite; the test passes once they are. Exact paths, so any
-# other undocumented route fails at once.
-PENDING_DOCUMENTATION = frozenset(
-    {"/wallboard", "/wallboard/ws", "/wallboard/{name}", "/qc", "/qc/static/{name}"}
-)
-
 
 def _closed_port() -> int:
     import socket
@@ -145,13 +137,10 @@ async def test_openapi_documents_every_route_that_is_served(running: tuple[Runti
         if verb not in operations:
             missing.append(f"{method} {path}")
     assert {"GET /health", "GET /metrics", "GET /openapi.json"}.isdisjoint(missing)
-    pending = [m for m in missing if m.split(" ", 1)[1] in PENDING_DOCUMENTATION]
-    assert [m for m in missing if m not in pending] == [], "served but not in /openapi.json"
+    assert missing == [], "served but not in /openapi.json"
     # Nothing documented that is not served either (a renamed route must not leave a stale entry).
     served_paths = {path for _, path in _served(runtime)}
     assert set(paths) <= served_paths
-    if pending:
-        pytest.xfail(f"served but not documented yet: {', '.join(pending)}")
 
 
 def test_agi_peers_never_gives_a_call_the_wrong_pbx() -> None:
