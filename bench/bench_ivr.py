@@ -2,10 +2,11 @@
 
 Three processes, so the figures are hotline's and not its peers':
 
-- **hotline** (this process): the FastAGI server running the real IVR handlers (ivr.flows), the
-  real core-system client, a SQLite store for payment claims and call records, and the call
-  context persisted to the store the way ``hotline.compose`` wires it. Logs are written at INFO
-  (the production level) to /dev/null, so their cost is counted.
+- **hotline** (this process), wired as ``hotline serve`` wires it: the FastAGI server running the
+  real IVR handlers (ivr.flows), the real core-system client (``[core_system] max_connections``),
+  the IVR's SQLite store with its writer on its own connection (payment claims, call rows), and
+  the call context persisted to the store by ``hotline.callcontext`` as ``hotline.compose`` does.
+  Logs are written at INFO (the production level) to /dev/null, so their cost is counted.
 - **the core system**: :class:`ivr.core_system.CoreSystemSimulator`, in its own process;
 - **Asterisk**: the emulated callers, in their own process. Each sends the agi_* block and
   answers each command at once, keying in what a caller would (no audio time is emulated, so
@@ -20,11 +21,16 @@ The callers, mixed 40/30/30, all start at once:
 
 Figures: calls/s over the round; p50/p99 of the time hotline adds per AGI command (from the
 moment the caller's reply was written to the moment the next command arrived - core-system
-round trips and store writes included, as the caller hears them). The peer, measured in the
-same run and the same way, is the FastAGI floor: the same server replaying each call's exact
-command lines with no IVR logic; the ratio says what the IVR costs on top of the protocol.
-On a 2-core machine the three processes share the cores, so absolute figures depend on the host;
-the ratio is the figure to compare across hosts.
+round trips and store writes included, as the caller hears them); hotline's CPU time per call
+(this process, its threads included, until every row of the round is stored). The peer,
+measured in the same run and the same way, is the FastAGI floor: the same server replaying each
+call's exact command lines with no IVR logic; the ratio says what the IVR costs on top of the
+protocol. On a 2-core machine the three processes share the cores, so absolute figures depend on
+the host; the ratios and the CPU per call are the figures to compare across hosts.
+
+Options: ``--context-in-memory`` leaves the call context's store writes out (what they cost);
+``--core-latency-ms`` gives the core system a response time; ``--max-connections`` the client's
+connection pool; ``--log-level`` hotline's log level.
 
 Run: ``.venv/bin/python bench/bench_ivr.py [--calls 1000] [--rounds 3]``
 """

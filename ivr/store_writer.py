@@ -10,8 +10,9 @@ system writes each row at once, and a busy one writes hundreds per commit.
 Two kinds of writes:
 
 - :meth:`StoreWriter.write` is awaited: it returns the batch's result for it once committed, or
-  raises if it could not be written (a payment claim, which must be stored *before* the core
-  system is asked). If its caller is cancelled before the batch starts, it is not written at all.
+  raises :class:`StoreWriteError` if it could not be written (a payment claim, which must be
+  stored *before* the core system is asked). If its caller is cancelled before the batch
+  starts, it is not written at all.
 - :meth:`StoreWriter.defer` returns at once: the row is in the writer's queue, which belongs to
   the feature, not to the call, so a hang-up or a cancelled AGI session cannot lose it;
   :meth:`StoreWriter.flush` (at shutdown, or before a read that must see it) waits until it is
@@ -32,11 +33,16 @@ from typing import Any, Final, Generic, Protocol, TypeVar
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hotline.logs import get_logger
+from hotline.store.db import describe_error
 
 log = get_logger(__name__)
 
 MAX_BATCH: Final = 1000
 """Writes per transaction at most: a commit stays short, and waiters see progress under a flood."""
+
+
+class StoreWriteError(Exception):
+    """A write the database refused; the message is the database's reason, without the row's values."""
 
 
 class Write(Protocol):
@@ -109,13 +115,16 @@ class StoreWriter(Generic[W]):
                 entries = self._queue[:MAX_BATCH]
                 del self._queue[:MAX_BATCH]
                 self._in_flight = len(entries)
-                await self._store(entries)
+                try:
+                    await self._store(entries)
+                except asyncio.CancelledError:  # the loop is closing: whatever is left, say so
+                    self._report_lost([*entries, *self._queue])
+                    self._queue.clear()
+                    raise
                 self._in_flight = 0
         finally:
             self._task = None
             self._in_flight = 0
-            if self._queue:  # cancelled mid-way (the loop is closing): whatever is left, say so
-                self._report_lost(self._queue)
 
     async def _store(self, entries: list[_Entry[W]]) -> None:
         # A waiter that went away before its batch started (its session was cancelled) does not
@@ -124,9 +133,6 @@ class StoreWriter(Generic[W]):
         if live:
             try:
                 results = await self._transaction(live)
-            except asyncio.CancelledError:
-                self._report_lost(entries)
-                raise
             except Exception:
                 await self._one_by_one(live)
             else:
@@ -145,16 +151,16 @@ class StoreWriter(Generic[W]):
         for entry in entries:
             try:
                 (result,) = await self._transaction([entry])
-            except asyncio.CancelledError:
-                raise
             except Exception as exc:
+                # The database's own words, never the statement's parameters (customer numbers).
+                failure = StoreWriteError(describe_error(self.engine, exc))
                 if entry.waiter is not None:
                     if not entry.waiter.done():
-                        entry.waiter.set_exception(exc)
+                        entry.waiter.set_exception(failure)
                     continue
                 self.failures += 1
                 label = entry.write.label if entry.write is not None else "flush"
-                log.error("ivr store write failed", writer=self.name, write=label, error=str(exc))
+                log.error("ivr store write failed", writer=self.name, write=label, error=str(failure))
             else:
                 _resolve(entry, result)
 

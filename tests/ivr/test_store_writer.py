@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline import names
@@ -15,6 +14,7 @@ from ivr.call import IvrDeps
 from ivr.feature import IvrFeature
 from ivr.ports import CallRow, PaymentRow
 from ivr.records import IvrStore
+from ivr.store_writer import StoreWriteError
 
 from .conftest import PBX, MakeIvr
 from .fakes import CONTRACT_NO
@@ -92,17 +92,18 @@ async def test_a_claim_whose_caller_left_before_its_batch_is_not_stored(engine: 
     assert await store.payment("key-00000002") is None
 
 
-async def test_a_bad_row_fails_alone(engine: AsyncEngine, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_bad_row_fails_alone(engine: AsyncEngine) -> None:
     store = IvrStore(engine)
     bad_call = store.save_call(_call(1, lang=None))  # NOT NULL: the database refuses it
     results = await asyncio.gather(
         bad_call,
         store.claim_payment(_claim(2)),
-        store.claim_payment(_claim(3, contract_no=None)),
+        store.claim_payment(_claim(3, option_code=None)),
         store.save_call(_call(4)),
         return_exceptions=True,
     )
-    assert isinstance(results[2], Exception)
+    assert isinstance(results[2], StoreWriteError)
+    assert "NOT NULL" in str(results[2]) and CONTRACT_NO not in str(results[2])  # no row values
     assert results[1] == (_claim(2), True)
     await store.flush()
     assert await store.call(PBX, "1700000000.4", names.AGI_IVR_MAIN) is not None
