@@ -20,23 +20,34 @@ from hotline.logs import get_logger
 
 log = get_logger(__name__)
 
-Persist = Callable[[str, str, Mapping[str, str], str | None], Awaitable[None]]
+PersistMany = Callable[[list[tuple[str, str, dict[str, str], str | None]]], Awaitable[object]]
+"""Store many calls' values in one transaction: ``[(pbx, uniqueid, values, linkedid), ...]``."""
 Load = Callable[[str, str], Awaitable[dict[str, str]]]
+
+WRITE_RETRY_S = 1.0
+"""Pause before a failed write is tried again (the store is down; memory still serves the pops)."""
 
 
 class CallContext:
     """Bounded in-memory map (pbx, uniqueid) -> {key: value}, optionally backed by the store."""
 
     def __init__(
-        self, *, persist: Persist | None = None, load: Load | None = None, max_calls: int = 50_000
+        self, *, persist: PersistMany | None = None, load: Load | None = None, max_calls: int = 50_000
     ) -> None:
         self._data: OrderedDict[tuple[str, str], dict[str, str]] = OrderedDict()
         self._linked: dict[tuple[str, str], str] = {}
         self._persist = persist
         self._load = load
         self._max = max_calls
-        self._pending: set[asyncio.Task[None]] = set()
+        # Writes waiting for the store, coalesced per call: one transaction carries every call that
+        # set something while the previous one was being written (1,000 callers in the menu would
+        # otherwise mean 1,000 transactions fighting for SQLite's write lock).
+        self._queued: dict[tuple[str, str], tuple[dict[str, str], str | None]] = {}
+        self._writer: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
         self.persist_errors = 0
+        self.writes = 0
 
     async def set(
         self, pbx: str, uniqueid: str, values: Mapping[str, str], linkedid: str | None = None
@@ -52,17 +63,36 @@ class CallContext:
             old, _ = self._data.popitem(last=False)
             self._linked.pop(old, None)
         if self._persist is not None:
-            task = asyncio.create_task(self._write(pbx, uniqueid, dict(values), linkedid))
-            self._pending.add(task)
-            task.add_done_callback(self._pending.discard)
+            queued_values, queued_linkedid = self._queued.get(key, ({}, None))
+            queued_values.update({k: str(v) for k, v in values.items()})
+            self._queued[key] = (queued_values, linkedid or queued_linkedid)
+            self._idle.clear()
+            if self._writer is None or self._writer.done():
+                self._writer = asyncio.create_task(self._write_queued(), name="call-context-writer")
 
-    async def _write(self, pbx: str, uniqueid: str, values: dict[str, str], linkedid: str | None) -> None:
+    async def _write_queued(self) -> None:
         assert self._persist is not None
-        try:
-            await self._persist(pbx, uniqueid, values, linkedid)
-        except Exception as exc:  # the store being down must not break the IVR; memory still serves
-            self.persist_errors += 1
-            log.error("call context not stored", pbx=pbx, uniqueid=uniqueid, error=str(exc))
+        while self._queued:
+            batch, self._queued = self._queued, {}
+            items = [(pbx, uid, values, linkedid) for (pbx, uid), (values, linkedid) in batch.items()]
+            try:
+                await self._persist(items)
+                self.writes += 1
+            except Exception as exc:  # the store being down must not break the IVR; memory still serves
+                self.persist_errors += 1
+                log.error("call context not stored; retrying", calls=len(items), error=str(exc))
+                # Put the batch back in front (it is older), under any newer values set meanwhile.
+                merged: dict[tuple[str, str], tuple[dict[str, str], str | None]] = {}
+                for key, (values, linkedid) in batch.items():
+                    newer, newer_linkedid = self._queued.get(key, ({}, None))
+                    merged[key] = ({**values, **newer}, newer_linkedid or linkedid)
+                merged.update((k, v) for k, v in self._queued.items() if k not in merged)
+                self._queued = merged
+                # Bounded like the memory map: during a long outage the oldest calls' writes go.
+                while len(self._queued) > self._max:
+                    self._queued.pop(next(iter(self._queued)))
+                await asyncio.sleep(WRITE_RETRY_S)
+        self._idle.set()
 
     async def get(self, pbx: str, uniqueid: str) -> dict[str, str]:
         found = self._data.get((pbx, uniqueid))
@@ -84,14 +114,23 @@ class CallContext:
         found = self._data.get((pbx, uniqueid), {})
         return {k: v for k, v in found.items() if not k.startswith("_")}
 
-    async def drain(self) -> None:
-        """Wait for background writes (used at shutdown and by tests)."""
-        if self._pending:
-            await asyncio.gather(*list(self._pending), return_exceptions=True)
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait until every value set so far is stored (at shutdown, and in tests).
+
+        Gives up after ``timeout`` seconds with one error line when the store stays down: the
+        values were already served from memory, and a stopping service must not hang on them.
+        """
+        try:
+            async with asyncio.timeout(timeout):
+                await self._idle.wait()
+        except TimeoutError:
+            log.error("call context not stored before shutdown", calls=len(self._queued))
+            if self._writer is not None:
+                self._writer.cancel()
 
     def stats(self) -> dict[str, Any]:
         return {
             "calls": len(self._data),
-            "pending_writes": len(self._pending),
+            "queued_writes": len(self._queued),
             "persist_errors": self.persist_errors,
         }

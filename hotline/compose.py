@@ -202,8 +202,8 @@ class Runtime:
         assert self.engine is not None
         engine = self.engine
 
-        async def persist(pbx: str, uniqueid: str, values: Any, linkedid: str | None) -> None:
-            await repo.set_call_context(engine, pbx, uniqueid, dict(values), linkedid=linkedid)
+        async def persist(items: list[tuple[str, str, dict[str, str], str | None]]) -> None:
+            await repo.set_call_contexts(engine, items)
 
         async def load(pbx: str, uniqueid: str) -> dict[str, str]:
             return await repo.get_call_context(engine, pbx, uniqueid)

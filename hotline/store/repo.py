@@ -106,8 +106,14 @@ async def set_call_context(
 
     A ``linkedid`` of None keeps the one recorded earlier for that key.
     """
-    if not values:
-        return
+    await set_call_contexts(engine, [(pbx, uniqueid, values, linkedid)])
+
+
+async def set_call_contexts(
+    engine: AsyncEngine, items: Iterable[tuple[str, str, Mapping[str, str], str | None]]
+) -> int:
+    """:func:`set_call_context` for many calls in one transaction (``(pbx, uniqueid, values, linkedid)``
+    each); returns how many key rows were written."""
     now = time.time()
     rows = [
         {
@@ -118,8 +124,11 @@ async def set_call_context(
             "linkedid": linkedid,
             "updated_at": now,
         }
+        for pbx, uniqueid, values, linkedid in items
         for key, value in values.items()
     ]
+    if not rows:
+        return 0
     async with _transaction(engine, "store call context") as connection:
         statement = _insert(connection, _CONTEXT)
         statement = statement.on_conflict_do_update(
@@ -131,6 +140,7 @@ async def set_call_context(
             },
         )
         await connection.execute(statement, rows)
+    return len(rows)
 
 
 async def get_call_context(engine: AsyncEngine, pbx: str, uniqueid: str) -> dict[str, str]:
