@@ -7,9 +7,7 @@ import asyncio
 import contextlib
 import signal
 import time
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from hotline.ami.dispatch import PbxEvent
 from hotline.ami.protocol import AmiParser, Event, Garbage
@@ -35,19 +33,6 @@ def user_error(exc: BaseException) -> str | None:
     if isinstance(exc, OSError) and exc.errno is not None:
         return f"{exc.strerror}: {exc.filename or ''}".rstrip(": ")
     return None
-
-
-def _parse_time(text: str | None, tz: str, what: str) -> float | None:
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(f"{what}: not an ISO 8601 date/time: {text!r}") from None
-    if moment.tzinfo is None:
-        # A bare date/time means the contact center's local time (Asia/Jakarta by default).
-        moment = moment.replace(tzinfo=ZoneInfo(tz))
-    return moment.timestamp()
 
 
 def _install_stop_signals(stop: asyncio.Event) -> None:
