@@ -34,6 +34,11 @@ VERSION: Final = "v1"
 MAX_TOKEN_LENGTH: Final = 4096
 """Longer strings are rejected before any work is done on them."""
 RESERVED_CLAIMS: Final = frozenset({"sub", "role", "iface", "exp"})
+SCOPE_CLAIM: Final = "scope"
+"""A token with this claim is good for that one purpose only (e.g. ``recording:12:listen``): such
+tokens travel in URLs (an ``<audio>`` element cannot send a header), so :meth:`TokenSigner.verify`
+refuses them unless the caller asks for exactly that scope, and a full login token is never
+accepted where a scoped one is expected."""
 EXTRAS_KEY: Final = "token_signer"
 """Key of the process's one :class:`TokenSigner` in ``Services.extras`` (so every part verifies alike)."""
 
@@ -129,8 +134,12 @@ class TokenSigner:
             raise ValueError(f"token longer than {MAX_TOKEN_LENGTH} characters: fewer extra claims")
         return token
 
-    def verify(self, token: str) -> TokenClaims:
-        """The claims of a genuine, unexpired token; :class:`TokenError` otherwise."""
+    def verify(self, token: str, *, scope: str | None = None) -> TokenClaims:
+        """The claims of a genuine, unexpired token; :class:`TokenError` otherwise.
+
+        The token's :data:`SCOPE_CLAIM` must equal ``scope``: without ``scope`` only unscoped tokens
+        pass, with it only tokens issued for exactly that scope.
+        """
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
             raise TokenError("invalid", "empty, not text or too long")
         parts = token.split(".")
@@ -150,6 +159,8 @@ class TokenSigner:
         claims = _claims(payload)
         if claims.exp <= self._clock():
             raise TokenError("expired")
+        if claims.extra.get(SCOPE_CLAIM) != scope:
+            raise TokenError("invalid", "token scope does not fit this use")
         return claims
 
 

@@ -4,6 +4,11 @@ Access (docs/recordings.md): QC, QA and admins see every recording; team leaders
 of their own team's agents; agents none. Every listen and download is written to the audit log
 *before* a byte is sent, and refusals are audited too (who tried what, from where). Recording ids
 are integers matched by the router (``\\d+``): nothing a client sends becomes part of a path.
+
+An ``<audio>`` element cannot send a bearer header, so ``POST /api/recordings/{id}/listen-url``
+gives a URL of ``/audio`` with a five-minute token scoped to listening to that one recording
+(:func:`hotline.auth.guard.issue_url_token`): the browser then streams it with Range requests,
+each checked and audited like any other listen, and the token opens nothing else.
 """
 
 from __future__ import annotations
@@ -17,7 +22,14 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.auth import audit, can_listen, forbidden, require_active
-from hotline.auth.guard import SIGNER_KEY, bearer_token, client_address, principal_from_token
+from hotline.auth.guard import (
+    SIGNER_KEY,
+    URL_TOKEN_PARAM,
+    bearer_token,
+    client_address,
+    issue_url_token,
+    principal_from_token,
+)
 from hotline.auth.model import TEAM_LEADER, Principal
 from hotline.logs import get_logger
 from hotline.store.db import StoreError
@@ -33,6 +45,12 @@ from recording.tables import ENDED, HAS_FILE, PURGED, RECORDING
 from recording.transcode import CODECS, Transcoder, TranscodeUnavailable
 
 log = get_logger(__name__)
+
+
+def listen_scope(recording_id: str) -> str:
+    """The scope of a URL token that opens listening to one recording, and nothing else."""
+    return f"recording:{int(recording_id)}:listen"
+
 
 READ_ROLES: Final = ("qc", "qa", "admin", "team_leader")
 CONTENT_TYPES: Final = {"wav": "audio/wav", "wav49": "audio/wav"}
@@ -60,9 +78,11 @@ class RecordingApi:
 
     # -- access -------------------------------------------------------------------------------
 
-    async def principal(self, request: web.Request, roles: tuple[str, ...] = READ_ROLES) -> Principal:
+    async def principal(
+        self, request: web.Request, roles: tuple[str, ...] = READ_ROLES, *, url_scope: str | None = None
+    ) -> Principal:
         try:
-            return await require_active(request, roles)
+            return await require_active(request, roles, url_scope=url_scope)
         except web.HTTPForbidden:
             # A valid user of the wrong role (an agent): the refusal is on the audit record too.
             token = bearer_token(request)
@@ -164,11 +184,27 @@ class RecordingApi:
             for m in await repo.mutes(self.engine, int(row["id"]))
         ]
         body["audio_url"] = f"/api/recordings/{row['id']}/audio"
+        body["listen_url"] = f"/api/recordings/{row['id']}/listen-url"
         return web.json_response(body, headers={"Cache-Control": "no-store"})
 
     async def audio(self, request: web.Request) -> web.StreamResponse:
-        """Listen: the original file, inline, seekable."""
-        return await self._serve(request, "recording.listen", download=False)
+        """Listen: the original file, inline, seekable (bearer header, or a URL from :meth:`listen_url`)."""
+        return await self._serve(
+            request, "recording.listen", download=False, url_scope=listen_scope(request.match_info["id"])
+        )
+
+    async def listen_url(self, request: web.Request) -> web.Response:
+        """A short-lived URL to listen to one recording from an ``<audio src>`` (see the module doc)."""
+        who = await self.principal(request)
+        row = await self.recording_for(request, who, "recording.listen")
+        self.file_of(row)  # the same clear 409/410 now, rather than from the audio element later
+        signer, scope = request.app[SIGNER_KEY], listen_scope(str(row["id"]))
+        token = issue_url_token(signer, who, scope)
+        body = {
+            "url": f"/api/recordings/{row['id']}/audio?{URL_TOKEN_PARAM}={token}",
+            "expires_at": signer.verify(token, scope=scope).exp,
+        }
+        return web.json_response(body, headers={"Cache-Control": "no-store"})
 
     async def download(self, request: web.Request) -> web.StreamResponse:
         fmt = request.query.get("format", "original").lower()
@@ -206,8 +242,10 @@ class RecordingApi:
             return web.json_response(status, status=202)
         return web.json_response(self.transcoder.status(row["sha256"] or "", fmt))
 
-    async def _serve(self, request: web.Request, action: str, *, download: bool) -> web.StreamResponse:
-        who = await self.principal(request)
+    async def _serve(
+        self, request: web.Request, action: str, *, download: bool, url_scope: str | None = None
+    ) -> web.StreamResponse:
+        who = await self.principal(request, url_scope=url_scope)
         row = await self.recording_for(request, who, action)
         path = self.file_of(row)
         detail = f"range={request.headers['Range'][:60]}" if "Range" in request.headers else ""

@@ -148,6 +148,9 @@ def add_routes(app: web.Application, api: RecordingApi) -> None:
     )
     app.router.add_get(f"/api/recordings/{rid}", wrap(api.detail), name="recordings-detail", allow_head=False)
     app.router.add_get(f"/api/recordings/{rid}/audio", wrap(api.audio), name="recordings-audio")
+    app.router.add_post(
+        f"/api/recordings/{rid}/listen-url", wrap(api.listen_url), name="recordings-listen-url"
+    )
     app.router.add_get(f"/api/recordings/{rid}/download", wrap(api.download), name="recordings-download")
     app.router.add_get(f"/api/recordings/{rid}/transcode", wrap(api.transcode), allow_head=False)
     app.router.add_post(f"/api/recordings/{rid}/transcode", wrap(api.transcode))

@@ -98,6 +98,20 @@ FRAGMENT: Final[dict[str, Any]] = {
                 parameters=[_ID],
             )
         },
+        "/api/recordings/{id}/listen-url": {
+            "post": _op(
+                "A five-minute URL of /audio whose access_token opens listening to this one recording"
+                " (for an <audio> element, which cannot send a header; each request is audited)",
+                {
+                    "200": {"description": "`url` and `expires_at` (epoch seconds)"},
+                    "403": _error("Recording of another team, or a role that may not listen"),
+                    "404": _error("No such recording, or its file is missing"),
+                    "409": _error("Not archived yet"),
+                    "410": _error("Removed by the retention policy"),
+                },
+                parameters=[_ID],
+            )
+        },
         "/api/recordings/{id}/download": {
             "get": _op(
                 "Download the original (format=original) or a transcoded copy (mp3, opus; audited)",

@@ -22,13 +22,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hotline.auth.model import ROLES, Principal, Role
 from hotline.auth.users import get_user
 from hotline.logs import get_logger
-from hotline.tokens import TokenError, TokenSigner
+from hotline.tokens import SCOPE_CLAIM, TokenError, TokenSigner
 
 log = get_logger(__name__)
 
 SIGNER_KEY: Final = web.AppKey("hotline.auth.signer", TokenSigner)
 ENGINE_KEY: Final = web.AppKey("hotline.auth.engine", AsyncEngine)
 _CHALLENGE: Final = 'Bearer realm="hotline"'
+URL_TOKEN_PARAM: Final = "access_token"  # noqa: S105 (a parameter name, not a secret)
+"""Query parameter of a scoped URL token (RFC 6750 §2.3 names it so)."""
+URL_TOKEN_TTL_S: Final = 300.0
+"""Long enough to start listening and seek; short enough that a copied URL soon stops working."""
 
 
 def _text_claim(value: object) -> str | None:
@@ -37,12 +41,13 @@ def _text_claim(value: object) -> str | None:
     raise TokenError("invalid", "team/site/pbx claim is not text")
 
 
-def principal_from_token(signer: TokenSigner, token: str) -> Principal:
+def principal_from_token(signer: TokenSigner, token: str, *, scope: str | None = None) -> Principal:
     """The principal of a genuine, unexpired token; :class:`hotline.tokens.TokenError` otherwise.
 
     Tokens from ``hotline cti-token`` (agent, iface, optional pbx, no team) are accepted too.
+    ``scope``: accept only a token issued by :func:`issue_url_token` for exactly that scope.
     """
-    claims = signer.verify(token)
+    claims = signer.verify(token, scope=scope)
     if claims.role not in ROLES:
         raise TokenError("invalid", f"unknown role {claims.role[:32]!r}")
     role: Role = claims.role
@@ -55,6 +60,22 @@ def principal_from_token(signer: TokenSigner, token: str) -> Principal:
         pbx=_text_claim(claims.extra.get("pbx")),
         expires_at=claims.exp,
     )
+
+
+def issue_url_token(
+    signer: TokenSigner, principal: Principal, scope: str, ttl: float = URL_TOKEN_TTL_S
+) -> str:
+    """A short-lived token of ``principal`` good only for ``scope`` (see :data:`hotline.tokens.SCOPE_CLAIM`).
+
+    For URLs that a browser fetches by itself (an ``<audio src>``), which cannot carry a header.
+    It names the same user and role, so access is checked exactly as for the login token.
+    """
+    extra: dict[str, str] = {SCOPE_CLAIM: scope}
+    for name in ("team", "site", "pbx"):
+        value = getattr(principal, name)
+        if value:
+            extra[name] = value
+    return signer.issue(principal.username, principal.role, ttl, extra, iface=principal.iface)
 
 
 def client_address(request: web.Request) -> str:
@@ -92,7 +113,11 @@ def bearer_token(request: web.Request) -> str | None:
 
 
 def require(
-    request: web.Request, roles: Iterable[str] | None = None, *, signer: TokenSigner | None = None
+    request: web.Request,
+    roles: Iterable[str] | None = None,
+    *,
+    signer: TokenSigner | None = None,
+    url_scope: str | None = None,
 ) -> Principal:
     """The request's principal, if its token is good and its role is one of ``roles`` (None: any).
 
@@ -104,11 +129,14 @@ def require(
         signer = request.app.get(SIGNER_KEY)
         if signer is None:
             raise RuntimeError("require() needs hotline.auth.web.setup(app, ...) or a signer")
-    token = bearer_token(request)
+    token, scope = bearer_token(request), None
+    if token is None and url_scope is not None and URL_TOKEN_PARAM in request.query:
+        # Only where the handler opted in, and only a token scoped to exactly this resource.
+        token, scope = request.query[URL_TOKEN_PARAM], url_scope
     if token is None:
         raise _unauthorized(request, "no bearer token", "a bearer token is required (POST /api/login)", None)
     try:
-        principal = principal_from_token(signer, token)
+        principal = principal_from_token(signer, token, scope=scope)
     except TokenError as exc:
         message = "the token has expired; log in again" if exc.reason == "expired" else "invalid token"
         raise _unauthorized(request, str(exc), message, "invalid_token") from None
@@ -120,7 +148,11 @@ def require(
 
 
 async def require_active(
-    request: web.Request, roles: Iterable[str] | None = None, *, signer: TokenSigner | None = None
+    request: web.Request,
+    roles: Iterable[str] | None = None,
+    *,
+    signer: TokenSigner | None = None,
+    url_scope: str | None = None,
 ) -> Principal:
     """:func:`require`, then check the store: the user still exists, is active and has that role.
 
@@ -128,7 +160,7 @@ async def require_active(
     expires; handlers that expose sensitive data (recordings) use this to cut them off at once.
     Costs one indexed query.
     """
-    principal = require(request, roles, signer=signer)
+    principal = require(request, roles, signer=signer, url_scope=url_scope)
     engine = request.app.get(ENGINE_KEY)
     if engine is None:
         raise RuntimeError("require_active() needs hotline.auth.web.setup(app, engine, ...)")

@@ -112,6 +112,7 @@ async def _decorate(engine: AsyncEngine, calls: list[dict[str, Any]]) -> list[di
         call["recording_id"] = int(rec.id) if rec is not None else None
         call["recording_status"] = rec.status if rec is not None else None
         call["audio_url"] = f"/api/recordings/{rec.id}/audio" if playable and rec is not None else None
+        call["listen_url"] = f"/api/recordings/{rec.id}/listen-url" if playable and rec is not None else None
         call["caller_number"] = (
             mask_number(rec.caller_number) if rec is not None and rec.caller_number else None
         )

@@ -9,7 +9,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from hotline.auth import Principal, principal_from_token, require
-from hotline.auth.guard import SIGNER_KEY
+from hotline.auth.guard import SIGNER_KEY, URL_TOKEN_TTL_S, issue_url_token
 from hotline.config import Config
 from hotline.metrics import Registry
 from hotline.tokens import TokenError, TokenSigner, issue_agent_token
@@ -153,6 +153,30 @@ def test_principal_from_token_reports_expiry(guard_signer: TokenSigner, clock: C
     clock.now += 10
     with pytest.raises(TokenError) as caught:
         principal_from_token(guard_signer, token)
+    assert caught.value.reason == "expired"
+
+
+def test_url_tokens_are_good_only_for_their_one_scope(guard_signer: TokenSigner, clock: Clock) -> None:
+    tl = Principal("tl.alpha", "team_leader", None, "alpha", "jakarta", None, expires_at=0)
+    token = issue_url_token(guard_signer, tl, "recording:7:listen")
+    principal = principal_from_token(guard_signer, token, scope="recording:7:listen")
+    assert (principal.username, principal.role, principal.team, principal.site) == (
+        "tl.alpha",
+        "team_leader",
+        "alpha",
+        "jakarta",
+    )
+    assert principal.expires_at == clock.now + URL_TOKEN_TTL_S
+    for scope in (None, "recording:8:listen", "recording:7:download"):
+        with pytest.raises(TokenError) as caught:
+            principal_from_token(guard_signer, token, scope=scope)
+        assert caught.value.reason == "invalid"
+    # ... and a login token is not a URL token.
+    with pytest.raises(TokenError):
+        principal_from_token(guard_signer, guard_signer.issue("qc.dewi", "qc"), scope="recording:7:listen")
+    clock.now += URL_TOKEN_TTL_S + 1
+    with pytest.raises(TokenError) as caught:
+        principal_from_token(guard_signer, token, scope="recording:7:listen")
     assert caught.value.reason == "expired"
 
 

@@ -42,8 +42,8 @@ async def test_log_in_see_the_sample_listen_and_submit_a_score(runtime: Runtime)
         assert "15 calls, 0 scored" in await page.eval("document.getElementById('sample-note').textContent")
         await page.eval("document.querySelector('#sample tbody tr').click(); true")
         await page.wait(f"document.getElementById('call-title').textContent === 'Call #{first['id']}'")
-        # The recording is fetched with the token and handed to the player as a blob.
-        await page.wait("document.getElementById('audio').src.startsWith('blob:')")
+        # The player streams the recording itself, from a URL whose token opens only this recording.
+        await page.wait("document.getElementById('audio').src.includes('/audio?access_token=')")
         assert await page.wait("document.getElementById('audio').readyState >= 1")
         assert await page.eval("document.querySelectorAll('#criteria .criterion').length") == 7
         await page.eval(

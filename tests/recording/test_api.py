@@ -142,3 +142,52 @@ async def test_ids_and_paths_from_requests_never_reach_the_file_system(runtime: 
     for rec, status_wanted, words in expectations:
         status, _, body = await qc.get(f"/api/recordings/{rec}/audio")
         assert status == status_wanted and words in json.loads(body)["message"], rec
+
+
+async def test_a_listen_url_streams_one_recording_for_a_short_while_and_opens_nothing_else(
+    runtime: Runtime,
+) -> None:
+    archive = _archive(runtime)
+    rec = await seed(runtime.engine, archive, 1, agent="1001")
+    other = await seed(runtime.engine, archive, 2, agent="1001")
+    data = (archive / "jakarta/2026/11/24/call1/call1.wav").read_bytes()
+    qc = Client(runtime, token(runtime, "qc.dewi", "qc"))
+    status, _, body = await qc.post(f"/api/recordings/{rec}/listen-url", {})
+    assert status == 200
+    grant = json.loads(body)
+    url, scoped = grant["url"], grant["url"].partition("access_token=")[2]
+    assert url.startswith(f"/api/recordings/{rec}/audio?access_token=") and scoped
+    anonymous = Client(runtime, None)
+    # The browser's own Range requests, with no header: served, and each one audited as a listen.
+    status, _, piece = await anonymous.get(url, Range="bytes=100-199")
+    assert (status, piece) == (206, data[100:200])
+    assert (await anonymous.get(url))[2] == data
+    listens = await audit_entries(runtime.engine, actor="qc.dewi", action="recording.listen")
+    assert len(listens) == 2 and {e.target for e in listens} == {f"recording:{rec}"}
+    # The token opens nothing else: another recording, a download, the search, a header, the websockets.
+    assert (await anonymous.get(f"/api/recordings/{other}/audio?access_token={scoped}"))[0] == 401
+    assert (await anonymous.get(f"/api/recordings/{rec}/download?access_token={scoped}"))[0] == 401
+    assert (await Client(runtime, scoped).get("/api/recordings"))[0] == 401
+    assert (await Client(runtime, scoped).get(f"/api/recordings/{rec}/audio"))[0] == 401
+    # A full login token is never taken from a URL.
+    full = token(runtime, "qc.dewi", "qc")
+    assert (await anonymous.get(f"/api/recordings/{rec}/audio?access_token={full}"))[0] == 401
+
+
+async def test_listen_urls_follow_the_same_access_rules(runtime: Runtime) -> None:
+    archive = _archive(runtime)
+    own = await seed(runtime.engine, archive, 1, agent="1001")
+    other = await seed(runtime.engine, archive, 2, agent="1002")
+    leader = Client(runtime, token(runtime, "tl.alpha", "team_leader", "alpha"))
+    assert (await leader.post(f"/api/recordings/{own}/listen-url", {}))[0] == 200
+    assert (await leader.post(f"/api/recordings/{other}/listen-url", {}))[0] == 403
+    agent = Client(runtime, token(runtime, "1001", "agent", "alpha"))
+    assert (await agent.post(f"/api/recordings/{own}/listen-url", {}))[0] == 403
+    assert (await Client(runtime, None).post(f"/api/recordings/{own}/listen-url", {}))[0] == 401
+    # A user disabled after the URL was issued is cut off at once.
+    qa = Client(runtime, token(runtime, "qa.eko", "qa"))
+    _, _, body = await qa.post(f"/api/recordings/{own}/listen-url", {})
+    url = json.loads(body)["url"]
+    assert (await Client(runtime, None).get(url))[0] == 200
+    await set_active(runtime.engine, "qa.eko", False)
+    assert (await Client(runtime, None).get(url))[0] == 401

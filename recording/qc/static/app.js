@@ -4,7 +4,7 @@
 "use strict";
 
 const CHOICES = [["100", "Yes"], ["50", "Partly"], ["0", "No"], ["", "n/a"]];
-const state = { token: sessionStorage.getItem("qc.token"), me: null, form: null, call: null, audioUrl: null };
+const state = { token: sessionStorage.getItem("qc.token"), me: null, form: null, call: null };
 const $ = (id) => document.getElementById(id);
 
 function el(tag, text, className) {
@@ -120,20 +120,18 @@ function renderFacts(call) {
 
 async function loadAudio(call) {
   const audio = $("audio");
-  if (state.audioUrl) URL.revokeObjectURL(state.audioUrl);
-  state.audioUrl = null;
   audio.removeAttribute("src");
-  audio.hidden = !call.audio_url;
-  $("audio-note").textContent = call.audio_url ? "" : "No recording in the archive for this call (" + (call.recording_status || "not recorded") + ").";
-  if (!call.audio_url) return;
-  // An <audio> element cannot send the bearer token: fetch it, then play the bytes.
-  const response = await fetch(call.audio_url, { headers: { Authorization: "Bearer " + state.token } });
-  if (!response.ok) {
-    $("audio-note").textContent = "The recording cannot be played (" + response.status + ").";
-    return;
+  audio.hidden = !call.listen_url;
+  $("audio-note").textContent = call.listen_url ? "" : "No recording in the archive for this call (" + (call.recording_status || "not recorded") + ").";
+  if (!call.listen_url) return;
+  // An <audio> element cannot send the bearer token: ask for a short-lived URL scoped to this one
+  // recording, so the browser streams it with Range requests (seek without downloading it whole).
+  try {
+    const grant = await api(call.listen_url, { method: "POST" });
+    audio.src = grant.url;
+  } catch (error) {
+    $("audio-note").textContent = "The recording cannot be played (" + error.message + ").";
   }
-  state.audioUrl = URL.createObjectURL(await response.blob());
-  audio.src = state.audioUrl;
 }
 
 function renderCriteria(ratings) {
