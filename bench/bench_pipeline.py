@@ -32,7 +32,7 @@ from hotline.compose import Runtime
 from hotline.config import Config, StoreConfig
 from hotline.kpi.from_ami import AmiProjector
 from hotline.logs import configure as configure_logs
-from hotline.rollup.tables import kpi_rollup
+from hotline.rollup.tables import ALL, NO_AGENT, kpi_rollup
 from hotline.rollup.writer import ATTEMPT
 from hotline.store.events import AMI_EVENT
 
@@ -94,7 +94,11 @@ async def _count(runtime: Runtime) -> tuple[int, int, int]:
     async with runtime.engine.connect() as connection:
         events = (await connection.execute(select(func.count()).select_from(AMI_EVENT))).scalar_one()
         attempts = (await connection.execute(select(func.count()).select_from(ATTEMPT))).scalar_one()
-        offered = (await connection.execute(select(func.sum(kpi_rollup.c.offered)))).scalar_one()
+        # The grand total rows (every PBX, queue and agent) count each call once.
+        everything = (kpi_rollup.c.pbx == ALL, kpi_rollup.c.queue == ALL, kpi_rollup.c.agent == NO_AGENT)
+        offered = (
+            await connection.execute(select(func.sum(kpi_rollup.c.offered)).where(*everything))
+        ).scalar_one()
     return int(events), int(attempts), int(offered or 0)
 
 

@@ -33,11 +33,13 @@ from hotline.auth import web as auth_web
 from hotline.callcontext import CallContext
 from hotline.config import Config
 from hotline.feature import Feature, Services
+from hotline.gapfill import GapFiller
 from hotline.kpi.definitions import summarize
 from hotline.kpi.from_ami import AmiProjector
 from hotline.logs import get_logger
 from hotline.metrics import Registry
 from hotline.reports import http as reports_http
+from hotline.rollup.agent_writer import AgentSessionWriter
 from hotline.rollup.writer import RollupWriter
 from hotline.store import db as store_db
 from hotline.store import repo
@@ -97,6 +99,7 @@ class Runtime:
     dispatcher: EventDispatcher = field(default_factory=EventDispatcher)
     projector: AmiProjector = field(default_factory=AmiProjector)
     rollups: RollupWriter | None = None
+    agent_sessions: AgentSessionWriter = field(default_factory=AgentSessionWriter)
     call_context: CallContext | None = None
     agi_router: AgiRouter = field(default_factory=AgiRouter)
     agi_server: AgiServer | None = None
@@ -109,8 +112,11 @@ class Runtime:
     projection_errors: int = 0
     signer: TokenSigner | None = None
     last_resync: dict[str, dict[str, Any]] = field(default_factory=dict)
+    gapfill: GapFiller | None = None
+    """Completes calls that ended while an AMI link was down (hotline.gapfill)."""
     _started: bool = False
     _pruner: asyncio.Task[None] | None = None
+    _gap_retries: asyncio.Task[None] | None = None
     on_stop: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
     """Extra shutdown steps run last (the demo's simulators)."""
 
@@ -172,6 +178,8 @@ class Runtime:
             # The attempts and the KPI rollups that sum them, in one transaction (hotline.rollup).
             assert self.rollups is not None
             await self.rollups.apply(self.engine, changed.values())
+        # Agent logins, pauses and calls from the same batch (hotline.rollup.agent_writer).
+        await self.agent_sessions.project(self.engine, batch, changed.values())
 
     def _on_ami_event(self, item: PbxEvent) -> None:
         # Durable first (append is synchronous and never blocks), then the live fan-out.
@@ -179,12 +187,13 @@ class Runtime:
         self.eventlog.append(item)
         self.dispatcher.publish(item)
 
-    def _on_resync(self, snapshot: ResyncSnapshot) -> None:
+    async def _on_resync(self, snapshot: ResyncSnapshot) -> None:
         """After every (re)connect: what Asterisk says is live now.
 
         The list events themselves went through ``_on_ami_event`` like any other event (so the
         event log has them and live subscribers such as the CTI see QueueMember states); this
-        keeps a summary for /health and the log, so an operator sees what the link came back to.
+        keeps a summary for /health and the log, so an operator sees what the link came back to,
+        then completes the calls that ended while the link was down (hotline.gapfill).
         """
         summary = {
             "connection": snapshot.connection,
@@ -196,6 +205,8 @@ class Runtime:
         }
         self.last_resync[snapshot.pbx] = summary
         log.info("AMI resynchronised", pbx=snapshot.pbx, **summary)
+        if self.gapfill is not None:
+            await self.gapfill.resync(snapshot)
 
     def build(self) -> None:
         cfg = self.config
@@ -209,6 +220,8 @@ class Runtime:
             return await repo.get_call_context(engine, pbx, uniqueid)
 
         self.call_context = CallContext(persist=persist, load=load)
+        assert self.eventlog is not None
+        self.gapfill = GapFiller(cfg.pbx, self.projector, self.eventlog)
         peers = agi_peers(cfg)
         self.agi_server = AgiServer(
             self.agi_router,
@@ -234,6 +247,7 @@ class Runtime:
             self.app, config=cfg, dispatcher=self.dispatcher, rollups=self.rollups, engine=engine
         )
         self._register_metrics()
+        self.gapfill.register_metrics(self.metrics)
         services = Services(
             config=cfg,
             events=self.dispatcher,
@@ -280,6 +294,11 @@ class Runtime:
                 "events_received": status.events_received,
                 "reconnects": status.reconnects,
             }
+            unresolved = self.gapfill.unresolved(name) if self.gapfill is not None else 0
+            info["gap_unresolved"] = unresolved
+            if status.state == "connected" and unresolved:
+                reason = f"{unresolved} call(s) ended while the AMI link was down and are not completed yet"
+                return HealthResult("degraded", reason, info)
             if status.state == "connected":
                 return HealthResult("ok", "", info)
             return HealthResult("down", status.last_error or status.state, info)
@@ -396,6 +415,8 @@ class Runtime:
         await self.eventlog.start()
         await self.dispatcher.start()
         self._pruner = asyncio.create_task(self._prune_forever(), name="projector-prune")
+        if self.gapfill is not None:
+            self._gap_retries = asyncio.create_task(self.gapfill.run_retries(), name="gap-retries")
         self.agi_port = await self.agi_server.start()
         for feature in self.features:
             await feature.start()
@@ -416,9 +437,10 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stop in reverse: no new calls, features, links, then flush the store last (nothing lost)."""
-        if self._pruner is not None:
-            self._pruner.cancel()
-            await asyncio.gather(self._pruner, return_exceptions=True)
+        for task in (self._pruner, self._gap_retries):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         if self.runner is not None:
             await self.runner.cleanup()
         if self.agi_server is not None:

@@ -61,6 +61,14 @@ class PbxConfig:
     """Seconds between keepalive Pings; a Ping unanswered for ami_timeout marks the link dead."""
     ami_reconnect_max: float = 30.0
     """Upper bound of the reconnect backoff, seconds."""
+    queue_log_path: str = ""
+    """This PBX's queue_log as hotline sees it; calls that ended while the AMI link was down are
+    completed from it (its rotations ``<file>.<n>`` are read too). Empty: none."""
+    cdr_csv_path: str = ""
+    """cdr_csv's Master.csv (cdr.conf loguniqueid = yes), used when queue_log cannot tell. Empty: none."""
+    cdr_timezone: str = ""
+    """Zone of Master.csv's dates (cdr.conf usegmtime = no: the PBX's local zone, e.g. Asia/Jakarta;
+    yes: UTC). Empty: the hotline host's local zone."""
 
 
 @dataclass(frozen=True)

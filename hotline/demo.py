@@ -59,6 +59,21 @@ def demo_spool(cfg: Config) -> str:
     return str(Path(cfg.store.spool_dir).parent / "demo-monitor")
 
 
+def demo_queue_log(cfg: Config) -> str:
+    """The emulated PBX's queue_log file: beside the store's spool (var/demo-queue_log by default).
+
+    hotline reads it as a real PBX's queue_log (``queue_log_path``) to complete the calls that end
+    while the AMI link is down.
+    """
+    return str(Path(cfg.store.spool_dir).parent / "demo-queue_log")
+
+
+def _empty_file(path: Path) -> None:
+    # A new emulated PBX each run: its queue_log starts empty rather than grow over every demo.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"")
+
+
 def demo_config(cfg: Config, ami_port: int, secret: str) -> Config:
     pbx = PbxConfig(
         name="demo-jakarta",
@@ -68,6 +83,7 @@ def demo_config(cfg: Config, ami_port: int, secret: str) -> Config:
         ami_username="hotline",
         ami_secret=Secret(secret),
         ami_auth="md5",
+        queue_log_path=demo_queue_log(cfg),
     )
     cti = cfg.cti
     if not cti.token_secret.reveal():
@@ -80,6 +96,8 @@ def demo_config(cfg: Config, ami_port: int, secret: str) -> Config:
 async def start_demo(cfg: Config, *, speed: float | None = None) -> tuple[AsteriskEmulator, Runtime]:
     """The emulator and a running hotline wired to it (used by the demo and the end-to-end tests)."""
     secret = secrets.token_hex(12)
+    queue_log = Path(demo_queue_log(cfg))
+    await asyncio.to_thread(_empty_file, queue_log)
     emulator = AsteriskEmulator(
         EmulatorSettings(
             ami_port=0,
@@ -94,6 +112,7 @@ async def start_demo(cfg: Config, *, speed: float | None = None) -> tuple[Asteri
             # recording feature looks for it, so the demo's recordings are archived like real ones.
             recording_dir=demo_spool(cfg),
             recording_timezone=cfg.kpi.timezone,
+            queue_log_path=str(queue_log),
         )
     )
     ami_port = await emulator.start()

@@ -8,6 +8,9 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
+# The database fixtures every folder shares (pg_server, pg_url, sqlite_url, db_url, engine).
+pytest_plugins = ["tests.pg_support"]
+
 
 @pytest.fixture(autouse=True)
 def _restore_logging() -> Iterator[None]:

@@ -6,8 +6,10 @@ reconnects with capped exponential backoff. After every login it asks Asterisk
 what is going on (CoreShowChannels, QueueStatus) and hands that to ``on_resync``,
 because events missed while the link was down are gone for good.
 
-All protocol work is in :mod:`hotline.ami.protocol` and :mod:`hotline.ami.actions`;
-this module only moves bytes and keeps time.
+All protocol work is in :mod:`hotline.ami.protocol` and :mod:`hotline.ami.actions`, and the
+socket is :class:`hotline.ami.link.AmiLink` (it parses every chunk as it arrives and reports a
+lost connection only after every byte received before it); this module routes messages and
+keeps time.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ from hotline.ami.actions import (
     md5_login_key,
 )
 from hotline.ami.dispatch import PbxEvent
-from hotline.ami.protocol import AmiParser, Banner, Event, Garbage, Response, encode_action
+from hotline.ami.link import AmiLink
+from hotline.ami.protocol import AmiMessage, Banner, Event, Garbage, Response, encode_action
 from hotline.config import PbxConfig
 from hotline.logs import get_logger
 
@@ -43,7 +46,6 @@ Fields = Mapping[str, str | int | bool] | Iterable[tuple[str, str | int | bool]]
 OnEvent = Callable[[PbxEvent], None]
 OnResync = Callable[[ResyncSnapshot], Awaitable[None] | None]
 
-_READ_SIZE = 256 * 1024
 _LOGOFF_TIMEOUT = 2.0
 
 
@@ -90,7 +92,7 @@ class AmiClient:
         self._backoff_base = backoff_base
         self._log = get_logger("hotline.ami").bind(pbx=pbx.name)
         self._tracker = ActionTracker()
-        self._writer: asyncio.StreamWriter | None = None
+        self._link: AmiLink | None = None
         self._logged_in = False
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -183,57 +185,49 @@ class AmiClient:
         """One connection: banner, login, resync, then read until the link ends. Always raises."""
         pbx = self.pbx
         self._set_state("connecting")
+        loop = asyncio.get_running_loop()
         # asyncio.timeout, not wait_for: on 3.11 wait_for can cancel a connect that has just
         # succeeded and drop its (then unclosed) socket when stop() races a reconnect.
         async with asyncio.timeout(pbx.ami_timeout):
-            reader, writer = await asyncio.open_connection(pbx.ami_host, pbx.ami_port)
-        parser = AmiParser()
+            _, link = await loop.create_connection(AmiLink, pbx.ami_host, pbx.ami_port)
         tasks: list[asyncio.Task[None]] = []
         try:
-            banner = await asyncio.wait_for(self._read_banner(reader, parser), pbx.ami_timeout)
+            banner = await self._read_banner(link)
             self._version = banner.version
             connection = self._status.connections + 1
             self._status = replace(self._status, connections=connection)
-            self._writer = writer
-            reading = asyncio.create_task(
-                self._read_loop(reader, parser, connection), name=f"ami-read-{pbx.name}"
-            )
+            self._link = link
+            reading = asyncio.create_task(self._read_loop(link, connection), name=f"ami-read-{pbx.name}")
             tasks.append(reading)
             await self._login()
             self._logged_in = True
             self._set_state("connected")
             self._log.info("AMI connected", version=banner.version, connection=connection)
-            tasks.append(asyncio.create_task(self._keepalive(writer)))
+            tasks.append(asyncio.create_task(self._keepalive(link)))
             if self._on_resync is not None:
                 tasks.append(asyncio.create_task(self._resync(connection)))
             await reading
             raise AmiLinkDown(_SESSION_ENDED_AFTER_LOGIN)
         finally:
             self._logged_in = False
-            self._writer = None
+            self._link = None
             self._tracker.fail_all(AmiLinkDown(f"AMI link to {pbx.name} went down"))
             # Close before the first await: stop() may cancel this task while it waits below,
             # and a cancelled finally must not leave the socket open.
-            writer.close()
+            link.close()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
+            await link.wait_closed()
 
-    async def _read_banner(self, reader: asyncio.StreamReader, parser: AmiParser) -> Banner:
-        while True:
-            message = parser.next_message()
-            if isinstance(message, Banner):
-                return message
-            if message is not None:
-                raise AmiError(
-                    f"{self.pbx.ami_host}:{self.pbx.ami_port} did not greet as AMI ({message!r:.80})"
-                )
-            data = await reader.read(_READ_SIZE)
-            if not data:
-                raise AmiLinkDown("connection closed before the AMI banner")
-            parser.receive_data(data)
+    async def _read_banner(self, link: AmiLink) -> Banner:
+        async with asyncio.timeout(self.pbx.ami_timeout):
+            first = await asyncio.shield(link.greeting)
+        if first is None:
+            raise AmiLinkDown("connection closed before the AMI banner")
+        if not isinstance(first, Banner):
+            raise AmiError(f"{self.pbx.ami_host}:{self.pbx.ami_port} did not greet as AMI ({first!r:.80})")
+        return first
 
     async def _login(self) -> None:
         pbx = self.pbx
@@ -254,50 +248,63 @@ class AmiClient:
         if not result.ok:
             raise AmiAuthFailed(result.message or f"Response: {result.response.status}")
 
-    async def _read_loop(self, reader: asyncio.StreamReader, parser: AmiParser, connection: int) -> None:
-        """Route every message; return when the peer closes (or the link is aborted)."""
+    async def _read_loop(self, link: AmiLink, connection: int) -> None:
+        """Route every message in order; return when the peer closes, raise the error the link died of.
+
+        The link hands over every message received before the end, so the events Asterisk sent
+        just before a reset are routed before the reset is reported.
+        """
+        seq = 0
+        while (batch := await link.next_batch()) is not None:
+            seq = self._route(batch, connection, seq)
+        if link.parser.buffered:
+            self._log.warning(
+                "AMI link closed mid-frame; partial frame discarded",
+                bytes=link.parser.buffered,
+                cause=_describe(link.error) if link.error is not None else "connection closed",
+            )
+        if link.error is not None:
+            raise link.error
+
+    def _route(self, batch: list[AmiMessage], connection: int, seq: int) -> int:
+        """Events to ``on_event`` (and list items to their action), Responses to their action.
+
+        Returns the ``seq`` of the last event; one call per received chunk keeps the look-ups
+        out of the per-message loop.
+        """
         tracker = self._tracker
         on_event = self._on_event
         clock = self._clock
         name = self.pbx.name
-        seq = 0
-        data = b""
-        while True:
-            for message in parser.messages(data):
-                if type(message) is Event:
-                    seq += 1
-                    self._events_received += 1
-                    if len(tracker):
-                        action_id = message.get("ActionID")
-                        if action_id is not None:
-                            tracker.on_event(message, action_id)
-                    try:
-                        on_event(PbxEvent(name, connection, seq, clock(), message))
-                    except Exception as exc:
-                        self._log.error(
-                            "on_event failed",
-                            event_name=message.name,
-                            seq=seq,
-                            uniqueid=message.get("Uniqueid"),
-                            linkedid=message.get("Linkedid"),
-                            error=_describe(exc),
-                        )
-                elif type(message) is Response:
-                    if not tracker.on_response(message):
-                        self._log.warning(
-                            "AMI response matches no pending action", action_id=message.action_id
-                        )
-                elif isinstance(message, Garbage):
+        for message in batch:
+            if type(message) is Event:
+                seq += 1
+                self._events_received += 1
+                if len(tracker):
+                    action_id = message.get("ActionID")
+                    if action_id is not None:
+                        tracker.on_event(message, action_id)
+                try:
+                    on_event(PbxEvent(name, connection, seq, clock(), message))
+                except Exception as exc:
                     self._log.error(
-                        "AMI sent bytes that are not AMI; skipped", reason=message.reason, size=message.size
+                        "on_event failed",
+                        event_name=message.name,
+                        seq=seq,
+                        uniqueid=message.get("Uniqueid"),
+                        linkedid=message.get("Linkedid"),
+                        error=_describe(exc),
                     )
-            data = await reader.read(_READ_SIZE)
-            if not data:
-                break
-        if parser.buffered:
-            self._log.warning("AMI link closed mid-frame; partial frame discarded", bytes=parser.buffered)
+            elif type(message) is Response:
+                if not tracker.on_response(message):
+                    self._log.warning("AMI response matches no pending action", action_id=message.action_id)
+            elif isinstance(message, Garbage):
+                self._log.error(
+                    "AMI sent bytes that are not AMI; skipped", reason=message.reason, size=message.size
+                )
+        return seq
 
-    async def _keepalive(self, writer: asyncio.StreamWriter) -> None:
+    async def _keepalive(self, link: AmiLink) -> None:
         pbx = self.pbx
         while True:
             await asyncio.sleep(pbx.ami_ping_interval)
@@ -306,7 +313,7 @@ class AmiClient:
             except AmiActionTimeout:
                 self._log.error("AMI Ping unanswered; closing the dead link", timeout_s=pbx.ami_timeout)
                 # abort() (not close()) so a peer that stopped reading cannot hold us in a flush.
-                writer.transport.abort()
+                link.abort()
                 return
             except AmiLinkDown:
                 return
@@ -340,15 +347,15 @@ class AmiClient:
         fields: Fields = (),
         timeout: float | None = None,
     ) -> ActionResult:
-        writer = self._writer
-        if writer is None or writer.is_closing():
+        link = self._link
+        if link is None or link.is_closing():
             raise AmiLinkDown(f"AMI link to {self.pbx.name} is down")
         action_id = f"{self._id_prefix}{next(self._ids)}"
         future = self._tracker.expect(action_id, action)
         wait = self.pbx.ami_timeout if timeout is None else timeout
         try:
-            writer.write(encode_action(action, action_id, fields))
-            await writer.drain()
+            link.write(encode_action(action, action_id, fields))
+            await link.drain()
             return await asyncio.wait_for(future, wait)
         except TimeoutError:
             raise AmiActionTimeout(f"{action} got no answer within {wait:g} s") from None

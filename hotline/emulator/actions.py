@@ -3,7 +3,12 @@
 List actions reply ``EventList: start``, then list events (no Privilege, no
 Timestamp, ActionID last, as captured), then ``<X>Complete``. Side effects raise
 the same events as app_queue (QueueMemberAdded/Removed/Pause) and write the same
-queue_log lines (ADDMEMBER/REMOVEMEMBER with callid MANAGER, PAUSE/UNPAUSE).
+queue_log lines (ADDMEMBER/REMOVEMEMBER with callid MANAGER, PAUSE/UNPAUSE), as
+Asterisk 22's app_queue.c writes them where the captures do not show it: a
+QueuePause without Queue first writes ``NONE|NONE|<member>|PAUSEALL|<reason>``
+(UNPAUSEALL), a member added paused writes ``ADDMEMBER|PAUSED``, an unpause given
+a reason writes it (and shows it in the event's PausedReason), and with
+``log_membername_as_agent`` ADDMEMBER/REMOVEMEMBER name the member, not the interface.
 """
 
 from __future__ import annotations
@@ -199,18 +204,32 @@ class ActionHandler(ChannelActions):
         if queue.member(interface) is not None:
             return [response(action, "Error", "Unable to add interface: Already there")]
         now = self.core.now()
+        paused = is_true(action.get("paused", ""))
         member = Member(
             name=action.get("membername") or interface,
             interface=interface,
             login_time=int(now),
             dynamic=True,
             penalty=int(action.get("penalty", "0") or 0),
-            paused=is_true(action.get("paused", "")),
+            paused=paused,
+            paused_reason=action.get("reason", "") if paused else "",
         )
         queue.members.append(member)
         self.core.queues.publish_member("QueueMemberAdded", queue, member, now)
-        self.core.queue_log.write(now, "MANAGER", queue.name, interface, "ADDMEMBER", "")
+        self.core.queue_log.write(
+            now,
+            "MANAGER",
+            queue.name,
+            self._logged_as(member),
+            "ADDMEMBER",
+            "PAUSED" if paused else "",
+        )
         return [response(action, "Success", "Added interface to queue")]
+
+    def _logged_as(self, member: Member) -> str:
+        """ADDMEMBER/REMOVEMEMBER name the interface unless log_membername_as_agent (and a MemberName)."""
+        named = self.core.settings.log_membername_as_agent and member.name != member.interface
+        return member.name if named else member.interface
 
     def queue_remove(self, action: dict[str, str]) -> Reply:
         queue = self.core.queues.get(action.get("queue", ""))
@@ -224,7 +243,7 @@ class ActionHandler(ChannelActions):
         now = self.core.now()
         queue.members.remove(member)
         self.core.queues.publish_member("QueueMemberRemoved", queue, member, now)
-        self.core.queue_log.write(now, "MANAGER", queue.name, member.interface, "REMOVEMEMBER", "")
+        self.core.queue_log.write(now, "MANAGER", queue.name, self._logged_as(member), "REMOVEMEMBER", "")
         return [response(action, "Success", "Removed interface from queue")]
 
     def queue_pause(self, action: dict[str, str]) -> Reply:
@@ -238,19 +257,22 @@ class ActionHandler(ChannelActions):
 
         def publish() -> None:
             # Asterisk answers first, then raises the events (as in the actions capture).
+            if not action.get("queue"):
+                # set_member_paused(): one PAUSEALL line before the per-queue ones, by member name.
+                word = "PAUSEALL" if paused else "UNPAUSEALL"
+                self.core.queue_log.write(now, "NONE", "NONE", found[0][1].name, word, reason)
             for queue, member in found:
-                member.paused, member.paused_reason = paused, reason if paused else ""
+                member.paused = paused
                 if paused:
                     member.last_pause = int(now)
+                # An unpause with a reason shows that reason in its event and line, then forgets it.
+                member.paused_reason = reason
                 self.core.queues.publish_member("QueueMemberPause", queue, member, now)
                 self.core.queue_log.write(
-                    now,
-                    "NONE",
-                    queue.name,
-                    member.name,
-                    "PAUSE" if paused else "UNPAUSE",
-                    reason if paused else "",
+                    now, "NONE", queue.name, member.name, "PAUSE" if paused else "UNPAUSE", reason
                 )
+                if not paused:
+                    member.paused_reason = ""
 
         asyncio.get_running_loop().call_soon(publish)
         return reply

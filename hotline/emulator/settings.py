@@ -116,6 +116,9 @@ class EmulatorSettings:
     """manager.conf channelvars: channel events carry ``ChanVariable: NAME=value`` lines."""
     queue_log_path: str | None = None
     """Append queue_log lines to this file as well as keeping them in memory."""
+    log_membername_as_agent: bool = False
+    """queues.conf [general] log_membername_as_agent: ADDMEMBER/REMOVEMEMBER name the member
+    (MemberName) instead of its interface. Asterisk's default is no, as on the reference PBX."""
     seed: int | None = None
     """Seeds CommandIds, bridge ids and thread ids, so a run can be repeated."""
     login_failure_delay_s: float = 1.0

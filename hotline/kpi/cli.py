@@ -2,8 +2,10 @@
 
 Definitions live in :mod:`hotline.kpi.definitions`, intervals in :mod:`hotline.kpi.intervals`;
 this module reads the options, computes the report (from the store, or from an Asterisk
-queue_log file alone), and prints a table, CSV or one JSON object. ``--reconcile`` compares the
-store with a queue_log (:mod:`hotline.kpi.reconcile`) and exits 1 when they differ.
+queue_log file alone), and prints a table, CSV or one JSON object. ``--by agent`` adds each
+agent's login, pause and occupancy figures (:mod:`hotline.kpi.agent_report`). ``--reconcile``
+compares the store with a queue_log (:mod:`hotline.kpi.reconcile` for the calls,
+:mod:`hotline.kpi.agent_reconcile` for the agents) and exits 1 when they differ.
 
 From the store, the KPI rollups answer when they can (a window on 15-minute boundaries, intervals
 made of 15 minutes: see :mod:`hotline.reports.kpis`), which takes milliseconds for a month; the
@@ -17,6 +19,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -24,12 +27,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hotline.config import Config, ConfigError
+from hotline.kpi import agent_reconcile, render
 from hotline.kpi import reconcile as reconciliation
-from hotline.kpi import render
-from hotline.kpi.definitions import GROUPINGS
-from hotline.kpi.facts import QueueAttempt
+from hotline.kpi.agent_queue_log import sessions_from_queue_log
+from hotline.kpi.agent_report import add_agent_times
+from hotline.kpi.definitions import BY_AGENT, GROUPINGS
+from hotline.kpi.facts import SOURCE_AMI, QueueAttempt
 from hotline.kpi.from_queue_log import QueueLogError, QueueLogResult, parse_queue_log
-from hotline.kpi.intervals import parse_interval, zone
+from hotline.kpi.intervals import iso, parse_interval, zone
 from hotline.kpi.report import KpiReport, ReportOptions, build_report, within
 from hotline.reports.kpis import normalized, store_kpis
 
@@ -130,10 +135,16 @@ async def run_kpi(cfg: Config, args: argparse.Namespace) -> int:
     )
     extra: dict[str, Any] = {"source": "queue_log" if args.queue_log else "ami", "timezone": cfg.kpi.timezone}
     if args.queue_log:
-        from_log, extra["queue_log_errors"] = await _read_queue_log(
-            Path(args.queue_log), args.pbx or DEFAULT_QUEUE_LOG_PBX
-        )
-        report = normalized(build_report(within(from_log, since, until), options))
+        pbx = args.pbx or DEFAULT_QUEUE_LOG_PBX
+        parsed = await _read_queue_log(Path(args.queue_log), pbx)
+        extra["queue_log_errors"] = len(parsed.errors)
+        report = build_report(within(parsed.attempts, since, until), options)
+        if options.by == BY_AGENT:
+            sessions = sessions_from_queue_log(parsed, pbx=pbx)
+            _warn_ambiguous(Path(args.queue_log), sessions.ambiguous)
+            # The log's spans end at its last line: it tells nothing after.
+            report = add_agent_times(report, sessions.spans, options, until=parsed.last_at or 0.0)
+        report = normalized(report)
     else:
         report = await _from_store_kpis(cfg, options, args.pbx, raw=bool(getattr(args, "raw", False)))
     if interval is not None:
@@ -180,8 +191,8 @@ async def _from_store(
     return [QueueAttempt(**row) for row in rows]
 
 
-async def _read_queue_log(path: Path, pbx: str) -> tuple[list[QueueAttempt], int]:
-    """The attempts of a queue_log file and how many lines were unreadable (each one warned of)."""
+async def _read_queue_log(path: Path, pbx: str) -> QueueLogResult:
+    """A queue_log file read (attempts, member verbs, unreadable lines, each one warned of)."""
     try:
         result = await asyncio.to_thread(_parse_file, path, pbx)
     except FileNotFoundError:
@@ -191,7 +202,7 @@ async def _read_queue_log(path: Path, pbx: str) -> tuple[list[QueueAttempt], int
     except OSError as exc:
         raise ConfigError(f"--queue-log: cannot read {path}: {exc.strerror or exc}") from None
     _warn(path, result.errors)
-    return result.attempts, len(result.errors)
+    return result
 
 
 def _parse_file(path: Path, pbx: str) -> QueueLogResult:
@@ -207,6 +218,16 @@ def _warn(path: Path, errors: list[QueueLogError]) -> None:
         print(f"hotline: warning: {path}: {len(errors)} malformed line(s) skipped", file=sys.stderr)
 
 
+def _warn_ambiguous(path: Path, names: list[str]) -> None:
+    if names:
+        print(
+            f"hotline: warning: {path}: ADDMEMBER/REMOVEMEMBER name interfaces and these members fit "
+            f"several: {', '.join(names)}; their logins stay under the interface "
+            "(set log_membername_as_agent = yes in queues.conf)",
+            file=sys.stderr,
+        )
+
+
 async def _reconcile(cfg: Config, args: argparse.Namespace, since: float | None, until: float | None) -> int:
     from_ami = await _from_store(cfg, since, until, args.pbx)
     pbxs = sorted({a.pbx for a in from_ami})
@@ -217,21 +238,50 @@ async def _reconcile(cfg: Config, args: argparse.Namespace, since: float | None,
         )
     # The queue_log's calls take the store's PBX name, so that both sides count the same calls.
     pbx = args.pbx or (pbxs[0] if pbxs else DEFAULT_QUEUE_LOG_PBX)
-    from_log, _ = await _read_queue_log(Path(args.queue_log), pbx)
-    from_log = within(from_log, since, until)
+    parsed = await _read_queue_log(Path(args.queue_log), pbx)
+    from_log = within(parsed.attempts, since, until)
     result = reconciliation.reconcile(
         from_ami,
         from_log,
         service_level_s=cfg.kpi.service_level_seconds,
         short_abandon_s=cfg.kpi.short_abandon_seconds,
     )
+    agents = await _reconcile_agents(cfg, parsed, pbx, since, until)
     if args.json:
-        _print_json(result.as_dict())
+        _print_json({**result.as_dict(), "agents": agents.as_dict()})
     else:
         print(
             reconciliation.to_text(result, ami_label="AMI (store)", log_label=f"queue_log {args.queue_log}")
         )
-    return 0 if result.agree else 1
+        tz = zone(cfg.kpi.timezone)
+        window = f"{iso(agents.since, tz)} .. {iso(agents.until, tz)}" if agents.until > agents.since else "-"
+        print()
+        print(agent_reconcile.to_text(agents, window=window))
+    return 0 if result.agree and agents.agree else 1
+
+
+async def _reconcile_agents(
+    cfg: Config, parsed: QueueLogResult, pbx: str, since: float | None, until: float | None
+) -> agent_reconcile.AgentReconciliation:
+    """The agents' figures of the store (AMI) and of the log over the window, or the time both cover."""
+    from hotline.rollup import agent_store
+    from hotline.store import db
+
+    engine = db.create_engine(cfg.store.url)
+    try:
+        await db.migrate(engine)
+        covered = await agent_store.event_span(engine, pbx)
+        names = await agent_store.interface_names(engine, pbx)
+        starts = [t for t in (covered[0] if covered else None, parsed.first_at) if t is not None]
+        ends = [t for t in (covered[1] if covered else None, parsed.last_at) if t is not None]
+        # Whole seconds both sources cover: queue_log's clock has no fractions.
+        begin = since if since is not None else float(math.ceil(max(starts))) if starts else 0.0
+        end = until if until is not None else float(math.floor(min(ends))) if ends else begin
+        ami = await agent_store.load_spans(engine, begin, end, pbx=pbx, source=SOURCE_AMI)
+    finally:
+        await engine.dispose()
+    log_spans = sessions_from_queue_log(parsed, pbx=pbx, names=names).spans
+    return agent_reconcile.reconcile_agents(ami, log_spans, begin, end)
 
 
 def _print_json(value: Any) -> None:

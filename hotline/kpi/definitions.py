@@ -36,6 +36,10 @@ Counting units (decided here, once):
 
 talk_total and hold_total are None when any ended ACD call lacks agent hold (queue_log cannot
 know it); AHT does not depend on the split and is always available.
+
+Per agent, the time KPIs (login time, pause time in total and by reason, available time,
+occupancy with wrap-up) are defined next to these in :mod:`hotline.kpi.agent_definitions`,
+from the agent spans of :mod:`hotline.kpi.agent_spans`.
 """
 
 from __future__ import annotations

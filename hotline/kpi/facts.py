@@ -39,6 +39,13 @@ COMPLETED_BY: Final = frozenset({BY_CALLER, BY_AGENT, BY_TRANSFER})
 SOURCE_AMI: Final = "ami"
 SOURCE_QUEUE_LOG: Final = "queue_log"
 
+# --- completed_from -----------------------------------------------------------------------
+FROM_QUEUE_LOG: Final = "queue_log"
+FROM_CDR: Final = "cdr"
+COMPLETED_FROM: Final = frozenset({FROM_QUEUE_LOG, FROM_CDR})
+"""Where the end of an AMI attempt came from when it happened while the AMI link was down
+(:mod:`hotline.kpi.gap`); None when AMI saw it."""
+
 
 @dataclass(slots=True)
 class QueueAttempt:
@@ -79,6 +86,9 @@ class QueueAttempt:
     """Agents rung without answering (AgentRingNoAnswer / RINGNOANSWER)."""
     source: str
     """``ami`` or ``queue_log``."""
+    completed_from: str | None = None
+    """``queue_log`` or ``cdr`` when the attempt ended while the AMI link was down and its end was
+    taken from that file of the PBX (:mod:`hotline.kpi.gap`); None when the source saw it itself."""
 
     @property
     def talk_s(self) -> float | None:

@@ -35,6 +35,10 @@ Which events decide what (times are the event's ``Timestamp:`` header, so AMI mu
 - ``QueueCallerLeave`` with no connect and no abandon, followed (by timestamp) by a
   ``Newexten``, ``Hangup`` or a later join of the caller: exit with a key (EXITWITHKEY sends no
   QueueCallerAbandon). A caller ``Hangup`` with no queue verdict at all makes it abandoned.
+- ``HotlineGapCompletion`` (synthetic, written to the event log by hotline itself after an AMI
+  reconnect, :mod:`hotline.kpi.gap`): how an attempt that ended while the link was down ended, from
+  queue_log or CDR. It fills only what AMI did not see (AMI's own end wins) and sets
+  ``completed_from``. :meth:`AmiProjector.open_attempts` lists the attempts it may be needed for.
 
 Idempotent: queue events are stored by ``(name, Timestamp, Queue, DestUniqueid)``, channel facts
 are sets, minima and maxima, and attempts are re-derived from the whole record of the call, so an
@@ -53,6 +57,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
+from hotline.kpi import gap
 from hotline.kpi.ami_calls import (
     COMPLETE,
     CONNECT,
@@ -89,6 +94,8 @@ class _Call:
     events: dict[tuple[str, float, str, str | None], QueueEventRecord] = field(default_factory=dict)
     attempts: list[QueueAttempt] = field(default_factory=list)
     last_seen: float = 0.0
+    completions: dict[tuple[int, str], gap.GapCompletion] = field(default_factory=dict)
+    """Ends read from queue_log/CDR after an AMI gap, by (attempt, queue)."""
 
 
 class AmiProjector:
@@ -110,6 +117,8 @@ class AmiProjector:
             affected = self._channel_event(pbx, name, event)
         elif name in _TRANSFER_EVENTS:
             affected = self._transfer_event(pbx, name, event)
+        elif name == gap.EVENT:
+            affected = self._gap_completion(pbx, event)
         else:
             return []
         return self._rederive(pbx, affected)
@@ -117,6 +126,17 @@ class AmiProjector:
     def attempts(self) -> list[QueueAttempt]:
         """Every attempt known, ordered by (pbx, call_id, attempt)."""
         rows = [a for call in self._calls.values() for a in call.attempts]
+        return sorted(rows, key=lambda a: a.key)
+
+    def open_attempts(self, pbx: str) -> list[QueueAttempt]:
+        """The attempts of ``pbx`` whose end is not known yet (waiting, or answered without end)."""
+        rows = [
+            attempt
+            for (call_pbx, _), call in self._calls.items()
+            if call_pbx == pbx
+            for attempt in call.attempts
+            if gap.is_open(attempt)
+        ]
         return sorted(rows, key=lambda a: a.key)
 
     def prune(self, older_than: float) -> int:
@@ -204,6 +224,14 @@ class AmiProjector:
             self._channel(pbx, uid, ts).transfers[ts] = target
         return self._calls_of(pbx, uids, ts)
 
+    def _gap_completion(self, pbx: str, event: AmiEventLike) -> set[str]:
+        completion = gap.from_event(pbx, event)
+        call = self._calls.get((pbx, completion.call_id))
+        if call is None:  # a call already forgotten (or never seen): nothing to complete
+            return set()
+        call.completions[(completion.attempt, completion.queue)] = completion
+        return {completion.call_id}
+
     def _calls_of(self, pbx: str, uids: list[str], ts: float) -> set[str]:
         """Calls a channel belongs to, as the caller or as a connected agent."""
         found: set[str] = set()
@@ -223,6 +251,8 @@ class AmiProjector:
         for call_id in sorted(call_ids):
             call = self._calls[(pbx, call_id)]
             fresh = derive_attempts(pbx, call_id, call.events.values(), channel)
+            if call.completions:
+                fresh = [gap.apply(a, call.completions.get((a.attempt, a.queue))) for a in fresh]
             old = call.attempts
             changed.extend(a for i, a in enumerate(fresh) if i >= len(old) or old[i] != a)
             call.attempts = fresh

@@ -27,7 +27,9 @@ estimated from the wait. WITHDRAW (the QueueWithdrawCaller action) counts as a t
 is indistinguishable from one, and in both the queue, not the caller, ended the wait.
 
 Member verbs (PAUSE, UNPAUSE, ADDMEMBER, ...; callid NONE or MANAGER) are not attempts: they
-are returned as :class:`AgentEvent` for agent-state reports. RINGCANCELED and verbs not listed are
+are returned as :class:`AgentEvent` for the agent sessions (:mod:`hotline.kpi.agent_queue_log`),
+with the first line that names each agent in each queue (any verb: a static member is never
+added) and the times of the first and last lines. RINGCANCELED and verbs not listed are
 ignored. A malformed line becomes a :class:`QueueLogError` with its line number; reading goes on.
 queue_log knows no agent hold, no Linkedid and no interface: those stay None.
 """
@@ -37,7 +39,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from hotline.kpi import facts
@@ -86,6 +88,7 @@ class AgentEvent:
     agent: str
     verb: str
     data: tuple[str, ...]
+    line_no: int = 0
 
 
 @dataclass(slots=True)
@@ -93,6 +96,11 @@ class QueueLogResult:
     attempts: list[QueueAttempt]
     agent_events: list[AgentEvent]
     errors: list[QueueLogError]
+    agent_seen: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
+    """(agent, queue) -> (line number, time) of the first line naming the agent in the queue."""
+    first_at: float | None = None
+    last_at: float | None = None
+    """Times of the first and last readable lines: the span the log covers."""
 
 
 class _BadLine(ValueError):
@@ -127,6 +135,9 @@ class QueueLogProjector:
         self.pbx = pbx
         self.agent_events: list[AgentEvent] = []
         self.errors: list[QueueLogError] = []
+        self.agent_seen: dict[tuple[str, str], tuple[int, float]] = {}
+        self.first_at: float | None = None
+        self.last_at: float | None = None
         self._line_no = 0
         self._attempts: dict[tuple[str, int], QueueAttempt] = {}
         self._count: dict[str, int] = {}
@@ -139,10 +150,17 @@ class QueueLogProjector:
             return []
         try:
             parsed = _split(text)
+            self._cover(parsed)
             if parsed.verb in MEMBER_VERBS:
                 self.agent_events.append(
                     AgentEvent(
-                        self.pbx, parsed.at, parsed.queue, parsed.agent, parsed.verb, tuple(parsed.data)
+                        self.pbx,
+                        parsed.at,
+                        parsed.queue,
+                        parsed.agent,
+                        parsed.verb,
+                        tuple(parsed.data),
+                        self._line_no,
                     )
                 )
                 return []
@@ -155,6 +173,13 @@ class QueueLogProjector:
             self.errors.append(QueueLogError(self._line_no, text, str(exc)))
             return []
         return [dataclasses.replace(attempt)]
+
+    def _cover(self, line: _Line) -> None:
+        """The log's time span, and where each agent is first named in each queue."""
+        self.first_at = line.at if self.first_at is None else min(self.first_at, line.at)
+        self.last_at = line.at if self.last_at is None else max(self.last_at, line.at)
+        if line.agent not in _NOT_A_CALL and line.queue not in _NOT_A_CALL:
+            self.agent_seen.setdefault((line.agent, line.queue), (self._line_no, line.at))
 
     def attempts(self) -> list[QueueAttempt]:
         """Every attempt read so far (copies), ordered by (call_id, attempt)."""
@@ -270,7 +295,14 @@ def parse_queue_log(lines: str | Iterable[str], *, pbx: str) -> QueueLogResult:
     projector = QueueLogProjector(pbx)
     for line in lines.splitlines() if isinstance(lines, str) else lines:
         projector.feed_line(line)
-    return QueueLogResult(projector.attempts(), projector.agent_events, projector.errors)
+    return QueueLogResult(
+        projector.attempts(),
+        projector.agent_events,
+        projector.errors,
+        projector.agent_seen,
+        projector.first_at,
+        projector.last_at,
+    )
 
 
 __all__ = [

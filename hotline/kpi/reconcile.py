@@ -41,6 +41,9 @@ class AttemptDifference:
     """``ami`` or ``queue_log`` when the other source has no such attempt."""
     fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     """Field name -> (AMI value, queue_log value)."""
+    completed_from: str | None = None
+    """The store's attempt ended while the AMI link was down and was completed from this file
+    (``queue_log`` | ``cdr``, hotline.kpi.gap): a CDR completion knows less than queue_log."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -49,10 +52,13 @@ class AttemptDifference:
             "attempt": self.attempt,
             "only_in": self.only_in,
             "fields": {name: {AMI: a, QUEUE_LOG: q} for name, (a, q) in self.fields.items()},
+            "completed_from": self.completed_from,
         }
 
     def __str__(self) -> str:
         where = f"call {self.call_id} attempt {self.attempt} ({self.pbx})"
+        if self.completed_from is not None:
+            where += f" [AMI gap, completed from {self.completed_from}]"
         if self.only_in is not None:
             return f"{where}: only in {'AMI (the store)' if self.only_in == AMI else 'queue_log'}"
         parts = (f"{name} ami={_show(a)} queue_log={_show(q)}" for name, (a, q) in self.fields.items())
@@ -102,7 +108,13 @@ def reconcile(
             known = ami or log
             assert known is not None  # the key came from one of them
             differences.append(
-                AttemptDifference(known.pbx, key[0], key[1], only_in=AMI if ami else QUEUE_LOG)
+                AttemptDifference(
+                    known.pbx,
+                    key[0],
+                    key[1],
+                    only_in=AMI if ami else QUEUE_LOG,
+                    completed_from=ami.completed_from if ami else None,
+                )
             )
             continue
         changed = {
@@ -111,7 +123,9 @@ def reconcile(
             if not _same(getattr(ami, name), getattr(log, name))
         }
         if changed:
-            differences.append(AttemptDifference(ami.pbx, key[0], key[1], fields=changed))
+            differences.append(
+                AttemptDifference(ami.pbx, key[0], key[1], fields=changed, completed_from=ami.completed_from)
+            )
     ami_kpis = summarize(ami_rows, service_level_s=service_level_s, short_abandon_s=short_abandon_s).as_dict()
     log_kpis = summarize(log_rows, service_level_s=service_level_s, short_abandon_s=short_abandon_s).as_dict()
     differing = [name for name in COMPARED_KPIS if not _same(ami_kpis[name], log_kpis[name])]

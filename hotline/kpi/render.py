@@ -1,8 +1,11 @@
 """A :class:`~hotline.kpi.report.KpiReport` as a readable table or as CSV.
 
 CSV has a header row and a stable column order: the group column (named after ``--by``) when
-grouped, ``start`` when per interval, then :data:`~hotline.kpi.report.SUMMARY_KEYS`. Missing
-values (an SCR with nothing offered) are empty cells.
+grouped, ``start`` when per interval, then :data:`~hotline.kpi.report.SUMMARY_KEYS`, and per agent
+:data:`~hotline.kpi.agent_definitions.AGENT_KEYS` after them. Missing values (an SCR with nothing
+offered) are empty cells. ``pause_by_reason`` is one cell, ``reason=seconds`` pairs joined by
+``;`` in reason order (``istirahat=600.0;makan=1800.0``; a pause without a reason is ``=seconds``);
+``%``, ``;`` and ``=`` inside a reason are written ``%25``, ``%3B`` and ``%3D``.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import io
 from collections.abc import Iterator
 from typing import Any, Final
 
+from hotline.kpi.agent_definitions import AGENT_KEYS
+from hotline.kpi.definitions import BY_AGENT
 from hotline.kpi.report import SUMMARY_KEYS, Figures, KpiReport
 
 # Columns of the text tables: (key, heading, format).
@@ -27,6 +32,12 @@ _TABLE: Final = (
     ("longest_wait", "max wait s", "{:.1f}"),
     ("transfers", "transfers", "{:d}"),
 )
+_AGENT_TABLE: Final = (
+    ("login_s", "login s", "{:.0f}"),
+    ("pause_s", "pause s", "{:.0f}"),
+    ("available_s", "avail s", "{:.0f}"),
+    ("occupancy", "occ %", "{:.2f}"),
+)
 
 
 def to_csv(report: KpiReport, by: str | None) -> str:
@@ -36,10 +47,20 @@ def to_csv(report: KpiReport, by: str | None) -> str:
     header = ([by] if by and report.groups is not None else []) + (
         ["start"] if report.intervals is not None else []
     )
-    writer.writerow([*header, *SUMMARY_KEYS])
+    keys = (*SUMMARY_KEYS, *AGENT_KEYS) if by == BY_AGENT and report.groups is not None else SUMMARY_KEYS
+    writer.writerow([*header, *keys])
     for leading, figures in _csv_rows(report):
-        writer.writerow([*leading, *(_cell(figures.get(key)) for key in SUMMARY_KEYS)])
+        writer.writerow([*leading, *(_cell(figures.get(key)) for key in keys)])
     return out.getvalue()
+
+
+def reasons_cell(seconds_by_reason: dict[str, float]) -> str:
+    """``istirahat=600.0;makan=1800.0``: the pause seconds per reason in one CSV cell."""
+    return ";".join(f"{_escape(reason)}={seconds}" for reason, seconds in sorted(seconds_by_reason.items()))
+
+
+def _escape(reason: str) -> str:
+    return reason.replace("%", "%25").replace(";", "%3B").replace("=", "%3D")
 
 
 def _csv_rows(report: KpiReport) -> Iterator[tuple[list[str], Figures]]:
@@ -58,6 +79,8 @@ def _csv_rows(report: KpiReport) -> Iterator[tuple[list[str], Figures]]:
 
 
 def _cell(value: Any) -> str:
+    if isinstance(value, dict):
+        return reasons_cell(value)
     return "" if value is None else str(value)
 
 
@@ -79,19 +102,35 @@ def to_text(report: KpiReport, title: str, *, scr_target: float, aht_target: flo
         lines += ["", *_table("start", [(row["start"], row) for row in report.intervals])]
     if report.groups is not None:
         label = by or "group"
-        lines += ["", *_table(label, list(report.groups.items()))]
+        columns = (*_TABLE, *_AGENT_TABLE) if by == BY_AGENT else _TABLE
+        lines += ["", *_table(label, list(report.groups.items()), columns)]
+        if by == BY_AGENT:
+            lines += _pauses(report.groups)
         for name, rows in report.group_intervals.items():
-            lines += ["", f"{label} {name}", *_table("start", [(row["start"], row) for row in rows])]
+            lines += ["", f"{label} {name}", *_table("start", [(row["start"], row) for row in rows], columns)]
     return "\n".join(lines)
+
+
+def _pauses(groups: dict[str, Figures]) -> list[str]:
+    """Each agent's pause seconds per reason (wrap-up included), under the agent table."""
+    rows = [
+        f"  {name}: "
+        + ", ".join(f"{reason or '(no reason)'} {seconds:.0f} s" for reason, seconds in by.items())
+        for name, figures in groups.items()
+        if (by := figures.get("pause_by_reason"))
+    ]
+    return ["", "pause by reason", *rows] if rows else []
 
 
 def _show(value: Any, fmt: str) -> str:
     return "-" if value is None else fmt.format(value)
 
 
-def _table(first: str, rows: list[tuple[str, Figures]]) -> list[str]:
-    headings = [first] + [heading for _, heading, _ in _TABLE]
-    cells = [[name] + [_show(figures.get(key), fmt) for key, _, fmt in _TABLE] for name, figures in rows]
+def _table(
+    first: str, rows: list[tuple[str, Figures]], columns: tuple[tuple[str, str, str], ...] = _TABLE
+) -> list[str]:
+    headings = [first] + [heading for _, heading, _ in columns]
+    cells = [[name] + [_show(figures.get(key), fmt) for key, _, fmt in columns] for name, figures in rows]
     widths = [max(len(row[i]) for row in [headings, *cells]) for i in range(len(headings))]
 
     def line(row: list[str]) -> str:

@@ -6,7 +6,7 @@ from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
-from hotline.kpi.definitions import KpiSummary
+from hotline.kpi.definitions import BY_AGENT, KpiSummary
 from hotline.reports.model import DAILY, MONTHLY, WEEKLY, Report
 from hotline.reports.svg import Series, bar_chart, line_chart
 
@@ -180,6 +180,44 @@ def _group_section(report: Report, tz: ZoneInfo) -> str:
         )
     rows: list[tuple[str, KpiSummary | None]] = [(name, report.groups[name]) for name in names]
     parts.append(_table(by.capitalize(), rows, report.overall, report))
+    if report.by == BY_AGENT:
+        parts.append(_agent_time_section(report, names))
+    return "\n".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def _agent_time_section(report: Report, names: list[str]) -> str:
+    """Login, pauses by reason, available time and occupancy of each agent (hotline.kpi.agent_definitions)."""
+    parts = ["<h2>Agent time</h2>"]
+    if len(names) > 1:
+        occupancy = [t.occupancy if (t := report.agent_time.get(n)) else None for n in names]
+        parts.append(
+            bar_chart("Occupancy per agent", names, [Series("occupancy", occupancy, "#00897b")], unit="%")
+        )
+    labels = ("Agent", "Logged in", "Paused", "Available", "Occupancy %", "Pauses by reason")
+    head = "".join(f"<th>{label}</th>" for label in labels)
+    body = []
+    for name in names:
+        t = report.agent_time.get(name)
+        if t is None:
+            cells = "<td>0:00:00</td>" * 3 + "<td>-</td><td></td>"
+        else:
+            reasons = ", ".join(
+                f"{escape(reason or '(no reason)')} {_duration(seconds)}"
+                for reason, seconds in sorted(t.pause_by_reason.items())
+            )
+            occupancy_text = "-" if t.occupancy is None else f"{t.occupancy:.1f}"
+            cells = (
+                f"<td>{_duration(t.login_s)}</td><td>{_duration(t.pause_s)}</td>"
+                f"<td>{_duration(t.available_s)}</td><td>{occupancy_text}</td>"
+                f'<td style="text-align:left">{reasons}</td>'
+            )
+        body.append(f"<tr><td>{escape(name)}</td>{cells}</tr>")
+    parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
     return "\n".join(parts)
 
 
@@ -214,7 +252,10 @@ def render(report: Report, generated_at: float, tz: ZoneInfo) -> str:
         "AHT = (talk + agent hold) / ACD calls answered; wrap-up and queue wait excluded. "
         f"Service level = answered within {report.targets.service_level_s:g} s / answered. "
         f"Short abandons: hung up within {report.targets.short_abandon_s:g} s. Overall and per-site "
-        "figures count calls; per-queue and per-agent figures count each queue attempt.</p>"
+        "figures count calls; per-queue and per-agent figures count each queue attempt. "
+        "Agent time: logged in = a member of a queue; paused = paused in every queue the agent is "
+        "in (not while on a call); available = logged in - paused; occupancy = (time on ACD calls "
+        "+ wrap-up pause) / (available + wrap-up pause) x 100.</p>"
     )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

@@ -28,22 +28,25 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.auth.guard import forbidden, require_active
-from hotline.auth.model import ADMIN, QA, QC, TEAM_LEADER, Principal
+from hotline.auth.model import ADMIN, QA, QC, TEAM_LEADER, Principal, same_name
 from hotline.config import Config, ConfigError
+from hotline.kpi.agent_spans import AgentSpan
 from hotline.kpi.cli import parse_time
 from hotline.kpi.definitions import BY_AGENT, GROUPINGS
 from hotline.kpi.facts import QueueAttempt
 from hotline.kpi.intervals import parse_interval, zone
 from hotline.kpi.report import ReportOptions
 from hotline.reports import model
+from hotline.reports.agent_time import add_agent_time
 from hotline.reports.attempts import load_window
 from hotline.reports.csvfiles import BUCKETS, GROUPS, TABLES, csv_tables
 from hotline.reports.facts import load_facts
 from hotline.reports.html import render
-from hotline.reports.kpis import kpi_json, normalized, rollups_refusal, store_kpis
+from hotline.reports.kpis import kpi_json, normalized, rollups_refusal, store_kpis, with_agent_times
 from hotline.reports.openapi import FRAGMENT
 from hotline.reports.team_view import NOT_A_TEAM_FIGURE, team_kpis, team_report
 from hotline.reports.teams import TeamDirectory, load_team_directory
+from hotline.rollup import agent_store
 from hotline.web.app import add_openapi
 from hotline.wfm.forecast import day_bounds
 
@@ -122,7 +125,12 @@ async def _kpi(request: web.Request) -> web.Response:
         window = await load_window(engine, options.since, options.until, pbx)
         directory = await load_team_directory(engine)
         rows = directory.handled_by(window.inside, team)
-        report = normalized(await asyncio.to_thread(team_kpis, rows, options, team))
+        report = await asyncio.to_thread(team_kpis, rows, options, team)
+
+        def in_team(span: AgentSpan) -> bool:
+            return same_name(directory.team_of(span.agent, span.interface, span.pbx), team)
+
+        report = normalized(await with_agent_times(engine, report, options, pbx=pbx, keep=in_team))
         body = {
             **kpi_json(report, timezone=cfg.kpi.timezone, interval_label=label, source="ami"),
             "team": team,
@@ -177,6 +185,15 @@ async def _report(request: web.Request) -> web.Response:
     # The user directory is read only when teams matter (one query).
     directory = await load_team_directory(engine) if team or by == model.BY_TEAM else TeamDirectory(())
     report = await asyncio.to_thread(_build, cfg, period, attempts, directory, by, team)
+    if report.by == BY_AGENT:
+        spans = await agent_store.load_spans(engine, since, until, pbx=query.get("pbx"))
+        known = await agent_store.last_moment(engine, query.get("pbx"))
+
+        def in_team(span: AgentSpan) -> bool:
+            return team is None or same_name(directory.team_of(span.agent, span.interface, span.pbx), team)
+
+        open_until = agent_store.window_end(until, known, time.time())
+        await asyncio.to_thread(add_agent_time, report, spans, tz, until=open_until, keep=in_team)
     stem = f"{period.kind}-{period.label}"
     if fmt == "html":
         page = await asyncio.to_thread(render, report, time.time(), tz)

@@ -16,21 +16,31 @@ Either way a call counts from AMI when AMI saw it and from queue_log only otherw
 An old store whose ``kpi_rollup`` was never filled (attempts written before the rollups existed)
 is noticed by one cheap query and answered from the attempts, with a warning to run
 ``hotline rebuild``.
+
+Per agent, the agent sessions of the window (``agent_session``) add each agent's login, pause and
+occupancy figures (:func:`hotline.kpi.agent_report.add_agent_times`), on either path; spans still
+open count until the window's end or the last moment the store knows of.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hotline.kpi.agent_report import add_agent_times
+from hotline.kpi.agent_spans import AgentSpan
+from hotline.kpi.definitions import BY_AGENT
 from hotline.kpi.intervals import MINUTE
 from hotline.kpi.report import KpiReport, ReportOptions
 from hotline.logs import get_logger
 from hotline.reports.attempts import load_window, window_report
+from hotline.rollup import agent_store
 from hotline.rollup.query import rollup_report
 from hotline.rollup.tables import INTERVAL_S, kpi_rollup
 from hotline.store.models import Base, QueueAttemptRow
@@ -84,11 +94,28 @@ async def store_kpis(
         reason = "the rollups are empty while attempts exist"
         log.warning("KPI rollups are empty: run 'hotline rebuild'; computing from the attempts")
     if reason is None:
-        return StoreKpis(normalized(await rollup_report(engine, options, pbx=pbx)), FROM_ROLLUPS)
+        report = await rollup_report(engine, options, pbx=pbx)
+        return StoreKpis(normalized(await with_agent_times(engine, report, options, pbx=pbx)), FROM_ROLLUPS)
     log.debug("KPIs computed from the attempts", reason=reason)
     window = await load_window(engine, options.since, options.until, pbx)
     report = await asyncio.to_thread(window_report, window, options)
-    return StoreKpis(normalized(report), FROM_ATTEMPTS)
+    return StoreKpis(normalized(await with_agent_times(engine, report, options, pbx=pbx)), FROM_ATTEMPTS)
+
+
+async def with_agent_times(
+    engine: AsyncEngine,
+    report: KpiReport,
+    options: ReportOptions,
+    *,
+    pbx: str | None = None,
+    keep: Callable[[AgentSpan], bool] | None = None,
+) -> KpiReport:
+    """``report`` with the agents' session figures when it is grouped by agent (else as it is)."""
+    if options.by != BY_AGENT:
+        return report
+    spans = await agent_store.load_spans(engine, options.since, options.until, pbx=pbx)
+    end = agent_store.window_end(options.until, await agent_store.last_moment(engine, pbx), time.time())
+    return await asyncio.to_thread(add_agent_times, report, spans, options, until=end, keep=keep)
 
 
 _SECONDS_AND_RATIOS: Final = frozenset(

@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from hotline.kpi.agent_definitions import AgentTime
 from hotline.kpi.definitions import (
     BY_AGENT,
     GROUPINGS,
@@ -109,6 +110,10 @@ class Report:
     group_buckets: dict[str, list[tuple[float, KpiSummary | None]]] = field(default_factory=dict)
     scope: str | None = None
     """Whose calls, when not the whole center's (a team leader's report: ``team A``)."""
+    agent_time: dict[str, AgentTime] = field(default_factory=dict)
+    """Per agent (grouped by agent): login, pause by reason, occupancy (hotline.reports.agent_time)."""
+    agent_time_buckets: dict[str, dict[float, AgentTime]] = field(default_factory=dict)
+    """The same per agent and bucket start; a bucket without logged-in time is missing."""
 
 
 def bucket_starts(period: Period, tz: ZoneInfo) -> list[float]:

@@ -56,7 +56,12 @@ FRAGMENT: Final[dict[str, Any]] = {
                         "Per-interval breakdown on the local clock",
                         {"type": "string", "examples": ["15", "30", "60", "day", "week", "month"]},
                     ),
-                    _query("by", "One set of KPIs per group", {"enum": ["queue", "agent", "site"]}),
+                    _query(
+                        "by",
+                        "One set of KPIs per group; per agent also login_s, pause_s, pause_by_reason "
+                        "(seconds per reason), available_s and occupancy (%), every agent logged in listed",
+                        {"enum": ["queue", "agent", "site"]},
+                    ),
                     _query("pbx", "Only this PBX ([[pbx]] name)", {"type": "string"}),
                 ],
                 "responses": {

@@ -2,7 +2,10 @@
 
 The file's attempts are stored as ``source='queue_log'`` rows, with their rollup contribution; a
 call AMI also saw keeps counting once, from AMI (:mod:`hotline.rollup.contrib`). This is how a gap
-(hotline was down) is backfilled, or the history before go-live is loaded.
+(hotline was down) is backfilled, or the history before go-live is loaded. The file's member verbs
+(ADDMEMBER, PAUSE, ...) and calls become ``source='queue_log'`` agent spans
+(:mod:`hotline.kpi.agent_queue_log`; interfaces are named as AMI named them in the store); reports
+count them where AMI has no span (:func:`hotline.kpi.agent_spans.prefer_ami`).
 
 ``queue_log_import`` remembers, per PBX and file, how many bytes were read and their SHA-256:
 
@@ -20,7 +23,7 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
@@ -28,7 +31,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hotline.kpi.agent_queue_log import sessions_from_queue_log
 from hotline.kpi.from_queue_log import QueueLogError, parse_queue_log
+from hotline.rollup.agent_store import interface_names, write_spans
 from hotline.rollup.tables import queue_log_import
 from hotline.rollup.writer import RollupWriter
 
@@ -47,14 +52,21 @@ class IngestResult:
     written: int
     already_imported: bool
     errors: list[QueueLogError]
+    agent_spans: int = 0
+    ambiguous_members: list[str] = field(default_factory=list)
+    """Member names the file could not tie to an interface (see hotline.kpi.agent_queue_log)."""
 
     def describe(self, pbx: str) -> str:
         if self.already_imported:
             return f"{self.path}: already imported for pbx {pbx}, nothing new"
         bad = f", {len(self.errors)} malformed line(s) skipped" if self.errors else ""
+        if self.ambiguous_members:
+            # ADDMEMBER named interfaces (log_membername_as_agent = no) and these names fit several.
+            names = ", ".join(self.ambiguous_members)
+            bad += f", members not tied to one interface: {names} (set log_membername_as_agent = yes)"
         return (
             f"ingested {self.path} as pbx {pbx}: {self.lines} lines, {self.attempts} queue attempts, "
-            f"{self.written} written{bad}"
+            f"{self.written} written, {self.agent_spans} agent spans{bad}"
         )
 
 
@@ -106,9 +118,22 @@ async def ingest_queue_log(
         written += await writer.apply(engine, attempts[start : start + WRITE_CHUNK])
         if progress is not None:
             progress(written, len(attempts))
+    # Agent spans: the whole file again (a grown file extends the spans it left open); idempotent.
+    sessions = sessions_from_queue_log(parsed, pbx=pbx, names=await interface_names(engine, pbx))
+    async with engine.begin() as connection:
+        await write_spans(connection, sessions.spans)
     lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
     await _remember(engine, pbx, name, len(data), digest, lines, len(parsed.attempts))
-    return IngestResult(str(path), lines, len(parsed.attempts), written, False, parsed.errors)
+    return IngestResult(
+        str(path),
+        lines,
+        len(parsed.attempts),
+        written,
+        False,
+        parsed.errors,
+        len(sessions.spans),
+        sessions.ambiguous,
+    )
 
 
 async def _remember(

@@ -1,10 +1,13 @@
-"""``hotline rebuild``: the AMI queue attempts and the KPI rollups again, from the durable event log.
+"""``hotline rebuild``: the AMI queue attempts, the KPI rollups and the agent sessions again, from
+the durable event log.
 
-1. Forget the projections: the AMI attempts (of one PBX, or all) and their rollup rows.
+1. Forget the projections: the AMI attempts (of one PBX, or all), their rollup rows and the AMI
+   rows of ``agent_session``.
 2. Put back the rollups of the attempts another source holds (``hotline ingest --queue-log``),
-   which the event log cannot give back.
-3. Replay the event log in order through a fresh projector, writing the changed attempts (and
-   their rollup differences) every few thousand events, exactly as the live service does.
+   which the event log cannot give back (that source's agent sessions are kept as they are).
+3. Replay the event log in order through fresh projectors, writing the changed attempts (and
+   their rollup differences) and the changed agent spans every few thousand events, exactly as
+   the live service does.
 
 Running it twice gives the same tables; an interrupted run leaves a partial projection that the
 next run replaces. Stop ``hotline serve`` first: the service would keep writing what it projects
@@ -23,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hotline.kpi.facts import SOURCE_AMI, QueueAttempt
 from hotline.kpi.from_ami import AmiProjector
 from hotline.logs import get_logger
+from hotline.rollup import agent_store
+from hotline.rollup.agent_writer import AgentSessionWriter
 from hotline.rollup.contrib import as_attempt
 from hotline.rollup.tables import kpi_rollup
 from hotline.rollup.writer import ATTEMPT, RollupWriter
@@ -45,6 +50,7 @@ class RebuildResult:
     attempts: int
     kept_from_other_sources: int
     projection_errors: int
+    agent_span_writes: int = 0
 
 
 async def _count_events(engine: AsyncEngine, pbx: str | None) -> int:
@@ -67,6 +73,7 @@ async def _forget(engine: AsyncEngine, writer: RollupWriter, pbx: str | None) ->
             others = others.where(ATTEMPT.c.pbx == pbx)
         await connection.execute(attempts)
         await connection.execute(rollups)
+        await agent_store.forget(connection, source=SOURCE_AMI, pbx=pbx)
         kept = [as_attempt(row) for row in (await connection.execute(others)).mappings()]
         return await writer.seed_in(connection, kept)
 
@@ -81,19 +88,23 @@ async def rebuild(
     # Events without a Timestamp header take their receive time, not the rebuild's clock.
     projector = AmiProjector(clock=lambda: current[0])
     changed: dict[tuple[str, str, int], QueueAttempt] = {}
-    done = written = errors = 0
+    sessions = AgentSessionWriter(seed=False)  # the table was just emptied: nothing to go on from
+    done = written = errors = spans = 0
 
     async def flush() -> None:
-        nonlocal written
+        nonlocal written, spans
         if changed:
             written += await writer.apply(engine, list(changed.values()))
-            changed.clear()
+        sessions.collect(changed.values())
+        spans += await sessions.write(engine)
+        changed.clear()
         if progress is not None:
             progress(done, total, written)
 
     stored: StoredEvent
     async for stored in iter_events(engine, pbx=pbx):
         current[0] = stored.received_at
+        sessions.feed(stored)
         try:
             for attempt in projector.feed(stored.pbx, stored):
                 changed[attempt.key] = attempt
@@ -105,7 +116,7 @@ async def rebuild(
             await flush()
             projector.prune(stored.received_at - MEMORY_S)
     await flush()
-    return RebuildResult(done, written, kept, errors)
+    return RebuildResult(done, written, kept, errors + sessions.errors, spans)
 
 
 def describe(result: RebuildResult, pbx: str | None) -> str:
@@ -116,4 +127,7 @@ def describe(result: RebuildResult, pbx: str | None) -> str:
     if result.projection_errors:
         extra.append(f"{result.projection_errors} events skipped (see the log)")
     tail = f" ({', '.join(map(str, extra))})" if extra else ""
-    return f"rebuilt {where}: {result.events} events replayed, {result.attempts} attempt writes{tail}"
+    return (
+        f"rebuilt {where}: {result.events} events replayed, {result.attempts} attempt writes, "
+        f"{result.agent_span_writes} agent span writes{tail}"
+    )

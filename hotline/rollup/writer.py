@@ -18,8 +18,10 @@ follows the differences never counts one twice nor misses one.
 from __future__ import annotations
 
 import asyncio
+import functools
+import itertools
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
 
 from sqlalchemy import Table, and_, exists, func, or_, select, update
@@ -39,7 +41,16 @@ from hotline.rollup.contrib import (
     contribution,
     difference,
 )
-from hotline.rollup.tables import ALL, INTERVAL_S, MAX_COLUMN, NO_AGENT, SUM_COLUMNS, kpi_rollup
+from hotline.rollup.tables import (
+    ALL,
+    INTERVAL_S,
+    KEY_COLUMNS,
+    MAX_COLUMN,
+    NO_AGENT,
+    SUM_COLUMNS,
+    kpi_rollup,
+)
+from hotline.store.db import SQLITE_MAX_VARIABLES
 from hotline.store.models import QUEUE_ATTEMPT_FIELDS, QUEUE_ATTEMPT_KEY, Base, QueueAttemptRow
 from hotline.store.repo import attempt_row
 
@@ -200,6 +211,16 @@ async def _stored_attempts(
 
 
 async def _upsert_attempts(connection: AsyncConnection, attempts: list[QueueAttempt]) -> None:
+    rows = [attempt_row(attempt) for attempt in attempts]
+    if connection.dialect.name == "sqlite":
+        updates = [
+            f"{name} = excluded.{name}" for name in QUEUE_ATTEMPT_FIELDS if name not in QUEUE_ATTEMPT_KEY
+        ]
+        values = [tuple(row[name] for name in QUEUE_ATTEMPT_FIELDS) for row in rows]
+        await _sqlite_upsert(
+            connection, ATTEMPT.name, QUEUE_ATTEMPT_FIELDS, QUEUE_ATTEMPT_KEY, updates, values
+        )
+        return
     statement = _insert(connection, ATTEMPT)
     statement = statement.on_conflict_do_update(
         index_elements=list(QUEUE_ATTEMPT_KEY),
@@ -207,9 +228,15 @@ async def _upsert_attempts(connection: AsyncConnection, attempts: list[QueueAtte
             name: statement.excluded[name] for name in QUEUE_ATTEMPT_FIELDS if name not in QUEUE_ATTEMPT_KEY
         },
     )
-    rows = [attempt_row(attempt) for attempt in attempts]
     for start in range(0, len(rows), _CHUNK):
         await connection.execute(statement, rows[start : start + _CHUNK])
+
+
+_ROLLUP_COLUMNS: Final = (*KEY_COLUMNS, *SUM_COLUMNS, MAX_COLUMN)
+_ROLLUP_UPDATES: Final = (
+    *(f"{name} = {name} + excluded.{name}" for name in SUM_COLUMNS),
+    f"{MAX_COLUMN} = max({MAX_COLUMN}, excluded.{MAX_COLUMN})",
+)
 
 
 async def _add_rollups(
@@ -217,10 +244,18 @@ async def _add_rollups(
 ) -> None:
     if not delta:
         return
+    if connection.dialect.name == "sqlite":
+        values = [
+            (agent, queue, pbx, start, *vector, longest.get((pbx, queue, agent, start), -1))
+            for (pbx, queue, agent, start), vector in sorted(delta.items())
+        ]
+        await _sqlite_upsert(
+            connection, kpi_rollup.name, _ROLLUP_COLUMNS, KEY_COLUMNS, _ROLLUP_UPDATES, values
+        )
+        return
     statement = _insert(connection, kpi_rollup)
-    greatest = func.greatest if connection.dialect.name == "postgresql" else func.max
     set_: dict[str, Any] = {name: kpi_rollup.c[name] + statement.excluded[name] for name in SUM_COLUMNS}
-    set_[MAX_COLUMN] = greatest(kpi_rollup.c[MAX_COLUMN], statement.excluded[MAX_COLUMN])
+    set_[MAX_COLUMN] = func.greatest(kpi_rollup.c[MAX_COLUMN], statement.excluded[MAX_COLUMN])
     statement = statement.on_conflict_do_update(
         index_elements=list(kpi_rollup.primary_key.columns), set_=set_
     )
@@ -237,6 +272,37 @@ async def _add_rollups(
     ]
     for begin in range(0, len(rows), _CHUNK):
         await connection.execute(statement, rows[begin : begin + _CHUNK])
+
+
+async def _sqlite_upsert(
+    connection: AsyncConnection,
+    table: str,
+    columns: Sequence[str],
+    conflict: Sequence[str],
+    updates: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+) -> None:
+    """``INSERT ... VALUES (...), (...) ON CONFLICT DO UPDATE``: as few statements as SQLite allows.
+
+    One statement is one step of SQLite's engine, so its thread takes the GIL back once, not once
+    per row as ``executemany`` does (each of those waits while the event loop is busy).
+    """
+    per_statement = SQLITE_MAX_VARIABLES // len(columns)
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        sql = _sqlite_upsert_sql(table, tuple(columns), tuple(conflict), tuple(updates), len(chunk))
+        await connection.exec_driver_sql(sql, tuple(itertools.chain.from_iterable(chunk)))
+
+
+@functools.lru_cache(maxsize=256)
+def _sqlite_upsert_sql(
+    table: str, columns: tuple[str, ...], conflict: tuple[str, ...], updates: tuple[str, ...], rows: int
+) -> str:
+    one = "(" + ", ".join("?" * len(columns)) + ")"
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * rows)} "  # noqa: S608
+        f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {', '.join(updates)}"
+    )
 
 
 def effective_attempts() -> Any:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import sqlite3
 from pathlib import Path
 from typing import Any, Final
 
@@ -28,6 +29,8 @@ MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
 
 SQLITE_BUSY_TIMEOUT_MS: Final = 5000
 """How long a SQLite writer waits for another connection's lock before it reports ``database is locked``."""
+SQLITE_MAX_VARIABLES: Final = 32766 if sqlite3.sqlite_version_info >= (3, 32, 0) else 999
+"""How many values one SQLite statement may bind (multi-row INSERTs are cut to fit)."""
 PG_CONNECT_TIMEOUT_S: Final = 10.0
 """asyncpg waits 60 s by default; a dead server should be reported (and retried) sooner."""
 
@@ -72,15 +75,26 @@ def _prepare_sqlite_path(url: URL) -> None:
         raise StoreError(f"database {mask_url(url)}: cannot create its folder: {exc.strerror}") from None
 
 
+SQLITE_PRAGMAS: Final = (
+    "journal_mode=WAL",
+    "synchronous=FULL",
+    f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+    "foreign_keys=ON",
+)
+"""Set once on every new SQLite connection (the pool keeps connections, so not per transaction).
+
+WAL lets readers (KPI queries, the CTI screen-pop) run while the event log writes. FULL syncs
+the WAL at every commit, so a committed batch of events survives a power cut or a kernel crash
+too; NORMAL would survive only the application's crash (the last commits before the cut roll
+back, in order) and measured no faster here: one fsync per 2,000-event batch, about 1 ms.
+"""
+
+
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers (KPI queries, the CTI screen-pop) run while the event log writes; NORMAL is
-    # durable across application crashes in WAL mode and costs one fsync per checkpoint, not per commit.
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys=ON")
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(f"PRAGMA {pragma}")
     finally:
         cursor.close()
 
@@ -91,8 +105,11 @@ def create_engine(url: str = DEFAULT_URL) -> AsyncEngine:
     Nothing is connected yet: an unreachable server shows up in :func:`migrate` or :func:`check`.
     """
     parsed = _parse(url)
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "postgresql":
+        # A server restart leaves pooled connections dead: test each one as it leaves the pool.
+        # (A SQLite file cannot drop a connection, and there a ping costs a thread hop per checkout.)
+        kwargs["pool_pre_ping"] = True
         kwargs["connect_args"] = {"timeout": PG_CONNECT_TIMEOUT_S}
     else:
         _prepare_sqlite_path(parsed)

@@ -26,7 +26,6 @@ class AmiEvent(Base):
     __tablename__ = "ami_event"
     __table_args__ = (
         UniqueConstraint("pbx", "session", "connection", "seq", name="uq_ami_event_origin"),
-        Index("ix_ami_event_name", "name"),
         Index("ix_ami_event_uniqueid", "uniqueid"),
         Index("ix_ami_event_linkedid", "linkedid"),
         Index("ix_ami_event_received_at", "received_at"),
@@ -79,6 +78,8 @@ class QueueAttemptRow(Base):
     completed_by: Mapped[str | None] = mapped_column(String)
     transfer_target: Mapped[str | None] = mapped_column(String)
     ring_no_answer: Mapped[int] = mapped_column(Integer)
+    # queue_log | cdr: the end happened while the AMI link was down (migration 0010_gap_completion).
+    completed_from: Mapped[str | None] = mapped_column(String)
 
 
 class CallContext(Base):

@@ -7,7 +7,7 @@ failure comes out as one :class:`~hotline.store.db.StoreError` naming the databa
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -42,17 +42,25 @@ def _insert(connection: AsyncConnection, table: Any) -> postgresql.Insert | sqli
     return sqlite.insert(table)
 
 
+_OPTIONAL_ATTEMPT_FIELDS: dict[str, Any] = {"completed_from": None}
+"""Columns added after the first release: an attempt built without them gets these values."""
+
+
 def attempt_row(attempt: object) -> dict[str, Any]:
     """The ``queue_attempt`` columns of a QueueAttempt-like object or mapping (TypeError if any lacks)."""
+    has: Callable[[str], bool]
+    get: Callable[[str], Any]
     if isinstance(attempt, Mapping):
-        missing = [name for name in QUEUE_ATTEMPT_FIELDS if name not in attempt]
-        get = attempt.__getitem__
+        has, get = attempt.__contains__, attempt.__getitem__
     else:
-        missing = [name for name in QUEUE_ATTEMPT_FIELDS if not hasattr(attempt, name)]
-        get = lambda name: getattr(attempt, name)  # noqa: E731 (one lookup rule for both shapes)
+        has = lambda name: hasattr(attempt, name)  # noqa: E731 (one lookup rule for both shapes)
+        get = lambda name: getattr(attempt, name)  # noqa: E731
+    missing = [
+        name for name in QUEUE_ATTEMPT_FIELDS if not has(name) and name not in _OPTIONAL_ATTEMPT_FIELDS
+    ]
     if missing:
         raise TypeError(f"queue attempt lacks {', '.join(missing)}")
-    return {name: get(name) for name in QUEUE_ATTEMPT_FIELDS}
+    return {name: get(name) if has(name) else _OPTIONAL_ATTEMPT_FIELDS[name] for name in QUEUE_ATTEMPT_FIELDS}
 
 
 async def upsert_attempts(engine: AsyncEngine, attempts: Iterable[object]) -> int:

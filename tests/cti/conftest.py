@@ -1,20 +1,18 @@
-"""A CTI feature on a real aiohttp server, fed AMI events parsed from the Asterisk 22 fixtures."""
+"""A CTI feature on a real aiohttp server, fed AMI events parsed from the Asterisk 22 fixtures.
+
+The migrated store on both backends (``engine``, ``db_url``) comes from tests/pg_support.py.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import inspect
-import itertools
-import os
-import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -29,7 +27,6 @@ from hotline.callcontext import CallContext
 from hotline.config import Config, CtiConfig, Secret
 from hotline.feature import Services
 from hotline.metrics import Registry
-from hotline.store import create_engine, migrate
 from hotline.tokens import TokenSigner
 from hotline.web import create_app
 
@@ -191,55 +188,3 @@ async def cti(ws_settings: WsSettings) -> AsyncIterator[Harness]:
     """The CTI feature set up on a live test server, started, and stopped afterwards."""
     async with harness(ws_settings) as ready:
         yield ready
-
-
-def _pg_admin_dsn() -> str:
-    """The test server as tests/store/conftest.py finds it (``./run test`` exports HOTLINE_TEST_PG_URL)."""
-    url = os.environ.get("HOTLINE_TEST_PG_URL") or os.environ.get("HOTLINE_TEST_PG")
-    if not url:
-        return "postgresql://postgres@127.0.0.1:5432/test"
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
-_PG_ADMIN = _pg_admin_dsn()
-_RUN = uuid.uuid4().hex[:8]
-_NUMBERS = itertools.count(1)
-
-
-async def _pg_admin(statement: str) -> None:
-    connection = await asyncpg.connect(_PG_ADMIN, timeout=3)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database, once on SQLite and once on a fresh PostgreSQL database (dropped after)."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path}/cti.db"
-        return
-    try:
-        asyncio.run(_pg_admin("SELECT 1"))
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        where = _PG_ADMIN.split("@")[-1]  # never the password
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL not reachable at {where} in CI: {exc}")
-        pytest.skip(f"PostgreSQL not reachable at {where}: {exc}")
-    name = f"hotline_cti_{_RUN}_{next(_NUMBERS)}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    base = _PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    try:
-        yield f"{base}/{name}"
-    finally:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-@pytest.fixture
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    """A migrated store (every branch, the CTI's 0005_cti included) on each backend."""
-    engine = create_engine(db_url)
-    await migrate(engine)
-    yield engine
-    await engine.dispose()

@@ -121,7 +121,13 @@ def test_by_queue_from_the_store_and_from_queue_log_agree(
 @pytest.mark.usefixtures("everything")
 def test_by_agent_and_by_site(hotline_cli: Run, db_url: str, tmp_path: Path) -> None:
     agents = hotline_cli("kpi", "--json", "--by", "agent", "--db", db_url).json()["groups"]
-    assert {a: g["answered"] for a, g in agents.items()} == {"Budi Santoso": 3, "Siti Rahma": 4}
+    # Every agent logged in is listed (login time, occupancy), those who answered no call too.
+    assert {a: g["answered"] for a, g in agents.items()} == {
+        "Budi Santoso": 3,
+        "Dewi Anggraini": 0,
+        "Rina Wati": 0,
+        "Siti Rahma": 4,
+    }
     # Without a [[pbx]] entry the site is the PBX's own name.
     assert list(hotline_cli("kpi", "--json", "--by", "site", "--db", db_url).json()["groups"]) == [PBX]
     config = tmp_path / "hotline.toml"

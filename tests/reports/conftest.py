@@ -1,25 +1,25 @@
-"""Fixtures of the report tests: generated days of traffic, and headless Chromium over DevTools."""
+"""Fixtures of the report tests: generated days of traffic, and headless Chromium over DevTools.
+
+The databases on both backends (``db_url``, ``engine``) come from tests/pg_support.py.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import itertools
 import json
 import os
 import random
 import shutil
 import tempfile
 import time as clock
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
-import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 from hotline.kpi import facts
@@ -29,49 +29,6 @@ JAKARTA = ZoneInfo("Asia/Jakarta")
 QUEUES = ("cc-informasi", "cc-pengaduan", "sapa-helpdesk")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def _admin_dsn() -> str:
-    """The test server as tests/store/conftest.py finds it (``./run test`` exports HOTLINE_TEST_PG_URL)."""
-    url = os.environ.get("HOTLINE_TEST_PG_URL") or os.environ.get("HOTLINE_TEST_PG")
-    if not url:
-        return "postgresql://postgres@127.0.0.1:5432/test"
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
-_PG_ADMIN = _admin_dsn()
-_RUN = uuid.uuid4().hex[:8]
-_NUMBERS = itertools.count(1)
-
-
-async def _admin(statement: str) -> None:
-    connection = await asyncpg.connect(_PG_ADMIN, timeout=3)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database, once on SQLite and once on a fresh PostgreSQL database (dropped after)."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path}/reports.db"
-        return
-    try:
-        asyncio.run(_admin("SELECT 1"))
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        where = _PG_ADMIN.split("@")[-1]  # never the password
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL not reachable at {where} in CI: {exc}")
-        pytest.skip(f"PostgreSQL not reachable at {where}: {exc}")
-    name = f"hotline_reports_{_RUN}_{next(_NUMBERS)}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    base = _PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    try:
-        yield f"{base}/{name}"
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def generated_days(first: date, days: int, seed: int = 7, per_day: int = 120) -> list[QueueAttempt]:

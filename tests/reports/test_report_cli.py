@@ -135,12 +135,16 @@ def test_a_daily_report_per_agent_matches_by_agent(
     assert len(intervals) == 48 + 1
     assert _numbers(intervals[-1]) == _expected(summarize(attempts))
     assert sum(int(row["offered"]) for row in intervals[:-1]) == summarize(attempts).offered
-    agents = {row["agent"]: _numbers(row) for row in _read(out / "day-2026-11-24-by-agent.csv")}
-    assert {k: v for k, v in agents.items() if k != "total"} == {
-        name: _expected(kpis) for name, kpis in by_agent(attempts).items()
+    rows = {row["agent"]: row for row in _read(out / "day-2026-11-24-by-agent.csv")}
+    handled = by_agent(attempts)
+    assert {k: _numbers(v) for k, v in rows.items() if k in handled} == {
+        name: _expected(kpis) for name, kpis in handled.items()
     }
+    # Agents logged in who answered no call are listed too: their time, and no call.
+    idle = {k: v for k, v in rows.items() if k not in handled and k != "total"}
+    assert idle and all(int(v["offered"]) == 0 and float(v["login_s"]) > 0 for v in idle.values())
     per_interval = _read(out / "day-2026-11-24-by-agent-30m.csv")
-    assert {row["agent"] for row in per_interval} == set(by_agent(attempts))
+    assert {row["agent"] for row in per_interval} == set(handled) | set(idle)
 
 
 def test_a_monthly_report_per_site_uses_the_configured_sites(

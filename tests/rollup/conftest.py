@@ -1,83 +1,20 @@
-"""Fixtures of the rollup tests: migrated engines (SQLite, PostgreSQL) and random traffic."""
+"""Fixtures of the rollup tests: random traffic.
+
+The migrated engines on both backends (``engine``, ``db_url``, ``pg_url``) come from tests/pg_support.py.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import itertools
-import os
 import random
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.kpi import facts
 from hotline.kpi.facts import QueueAttempt
-from hotline.store import create_engine, migrate
 
-_RUN = uuid.uuid4().hex[:8]
-_NUMBERS = itertools.count(1)
 DAY0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z
-
-
-def _admin_dsn() -> str:
-    url = os.environ.get("HOTLINE_TEST_PG_URL") or os.environ.get("HOTLINE_TEST_PG")
-    if not url:
-        return "postgresql://postgres@127.0.0.1:5432/test"
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
-async def _admin(statement: str) -> None:
-    connection = await asyncpg.connect(_admin_dsn(), timeout=3)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> str:
-    """The admin DSN of the test PostgreSQL server; skips the test if it does not answer."""
-    try:
-        asyncio.run(_admin("SELECT 1"))
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL not reachable in CI: {exc}")
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
-    return _admin_dsn()
-
-
-@pytest.fixture
-def pg_url(pg_server: str) -> Iterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards."""
-    name = f"hotline_rollup_{_RUN}_{next(_NUMBERS)}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    base = pg_server.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    try:
-        yield f"{base}/{name}"
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database, once on SQLite and once on PostgreSQL."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path}/hotline.db"
-    return str(request.getfixturevalue("pg_url"))
-
-
-@pytest.fixture
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    """A migrated engine on each backend."""
-    engine = create_engine(db_url)
-    await migrate(engine)
-    yield engine
-    await engine.dispose()
 
 
 def random_call(

@@ -1,36 +1,23 @@
-"""Fixtures of the store tests: a migrated engine on SQLite (tmp_path) and, when reachable, PostgreSQL."""
+"""Fixtures of the store tests: AMI events as the client hands them over, a closed port.
+
+The databases (``engine``, ``db_url``, ``pg_url``, ``sqlite_url``) come from tests/pg_support.py.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import itertools
-import os
 import socket
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg  # type: ignore[import-untyped]
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.ami.protocol import AmiParser, Event
-from hotline.store import create_engine, migrate
 
+# tests/ivr/test_records.py imports these two from here; the suite gets them from the plugin.
+from tests.pg_support import pg_server, pg_url  # noqa: F401
 
-def _admin_dsn() -> str:
-    """``./run test`` exports HOTLINE_TEST_PG_URL (SQLAlchemy form); asyncpg wants the plain libpq form."""
-    url = os.environ.get("HOTLINE_TEST_PG_URL") or os.environ.get("HOTLINE_TEST_PG")
-    if not url:
-        return "postgresql://postgres@127.0.0.1:5432/test"
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
-PG_ADMIN_DSN = _admin_dsn()
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "asterisk22"
-_RUN = uuid.uuid4().hex[:8]
-_DATABASE_NUMBERS = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -81,59 +68,3 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-async def _admin(statement: str) -> None:
-    connection = await asyncpg.connect(PG_ADMIN_DSN, timeout=3)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> str:
-    """The admin DSN of the test PostgreSQL server; skips the test if the server does not answer."""
-    try:
-        asyncio.run(_admin("SELECT 1"))
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        where = PG_ADMIN_DSN.split("@")[-1]  # never the password
-        if os.environ.get("CI"):
-            # CI installs and starts PostgreSQL itself: a missing server there is a broken run, not a skip.
-            pytest.fail(f"PostgreSQL not reachable at {where} in CI: {exc}")
-        pytest.skip(f"PostgreSQL not reachable at {where}: {exc}")
-    return PG_ADMIN_DSN
-
-
-@pytest.fixture
-def pg_url(pg_server: str) -> Iterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards."""
-    name = f"hotline_test_{_RUN}_{next(_DATABASE_NUMBERS)}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    base = pg_server.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    try:
-        yield f"{base}/{name}"
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    """A SQLite database file in the test's temporary folder."""
-    return f"sqlite+aiosqlite:///{tmp_path}/hotline.db"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest) -> str:
-    """The URL of an empty database, once on SQLite and once on PostgreSQL."""
-    fixture = "sqlite_url" if request.param == "sqlite" else "pg_url"
-    return str(request.getfixturevalue(fixture))
-
-
-@pytest.fixture
-async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    """A migrated engine on each backend."""
-    engine = create_engine(db_url)
-    await migrate(engine)
-    yield engine
-    await engine.dispose()

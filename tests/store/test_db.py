@@ -61,7 +61,7 @@ async def test_default_url_creates_its_folder_and_tunes_sqlite(
     finally:
         await engine.dispose()
     assert (tmp_path / "var" / "hotline.db").is_file()
-    assert pragmas == {"journal_mode": "wal", "synchronous": 1, "busy_timeout": 5000, "foreign_keys": 1}
+    assert pragmas == {"journal_mode": "wal", "synchronous": 2, "busy_timeout": 5000, "foreign_keys": 1}
 
 
 def test_plain_urls_get_their_asyncio_driver(tmp_path: Path) -> None:

@@ -42,6 +42,7 @@ class Attempt:
     transfer_target: str | None = None
     ring_no_answer: int = 0
     source: str = "ami"
+    completed_from: str | None = None
 
 
 async def test_attempts_are_upserted_on_their_identity(engine: AsyncEngine) -> None:

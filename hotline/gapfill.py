@@ -1,0 +1,322 @@
+"""After every AMI (re)connect: complete the calls that ended while the link was down.
+
+The AMI client hands a :class:`~hotline.ami.actions.ResyncSnapshot` to ``on_resync`` after each
+login (also the first after a restart, once the projector was warmed up from the event log).
+:meth:`GapFiller.resync` then
+
+1. waits until the events read so far are projected (so an end AMI did report is not missed),
+2. takes the attempts the projector still holds open whose caller channel is not in the
+   snapshot's CoreShowChannels: they ended during the gap (:mod:`hotline.kpi.gap`),
+3. reads the tail of the PBX's queue_log covering them (``queue_log_path``, rotations included,
+   :mod:`hotline.logtail`), else of its CDR CSV (``cdr_csv_path``), and completes what it can,
+4. appends each completion to the durable event log as a synthetic ``HotlineGapCompletion``
+   event (connection 0, which no AMI connection uses), which the projector applies like any
+   event: the attempt and the KPI rollups are written by the usual path, and ``hotline rebuild``
+   reproduces them,
+5. keeps the rest as *unresolved*: counted on /metrics (``hotline_gap_unresolved``), shown on
+   /health, logged; retried every ``retry_interval`` seconds (a file may appear or be flushed
+   late) and at the next resync, until the projector forgets the call (2 h after its last event).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from pathlib import Path
+from typing import Final, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from hotline.ami.actions import ResyncSnapshot
+from hotline.ami.dispatch import PbxEvent
+from hotline.ami.protocol import Event
+from hotline.config import ConfigError, PbxConfig
+from hotline.kpi import gap
+from hotline.kpi.cdr_csv import end_of_line, parse_cdr_csv
+from hotline.kpi.facts import QueueAttempt
+from hotline.kpi.from_ami import AmiProjector
+from hotline.kpi.from_queue_log import parse_queue_log
+from hotline.kpi.gap import GapCompletion
+from hotline.logs import get_logger
+from hotline.logtail import read_since
+from hotline.metrics import Registry
+
+log = get_logger("hotline.gapfill")
+
+GAP_CONNECTION: Final = 0
+"""The connection number of synthetic events in the event log: AMI connections count from 1."""
+RETRY_INTERVAL_S: Final = 30.0
+SETTLE_TIMEOUT_S: Final = 10.0
+"""How long a pass waits for the event log to commit (and project) what it holds."""
+CDR_WRITE_SLACK_S: Final = 3600.0
+"""cdr_csv writes a call's records together when the caller's channel ends, so a record's end can
+precede its place in the file by the rest of the call: the CDR tail is read this much further back."""
+_LOGGED_CALLS: Final = 20
+
+AttemptKey = tuple[str, str, int]
+
+
+class EventLogLike(Protocol):
+    def append(self, pbx_event: PbxEvent) -> None: ...
+
+    async def flush(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GapSources:
+    """The files of one PBX that a gap can be completed from."""
+
+    queue_log: Path | None = None
+    cdr_csv: Path | None = None
+    cdr_zone: tzinfo | None = None
+    """None: the host's local time."""
+
+    @classmethod
+    def of(cls, pbx: PbxConfig) -> GapSources:
+        """From the ``[[pbx]]`` keys; ConfigError for a time zone that does not exist."""
+        zone: tzinfo | None = None
+        if pbx.cdr_timezone:
+            try:
+                zone = ZoneInfo(pbx.cdr_timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ConfigError(
+                    f"[[pbx]] {pbx.name}: cdr_timezone {pbx.cdr_timezone!r} is not a known time zone"
+                ) from None
+        return cls(
+            queue_log=Path(pbx.queue_log_path) if pbx.queue_log_path else None,
+            cdr_csv=Path(pbx.cdr_csv_path) if pbx.cdr_csv_path else None,
+            cdr_zone=zone,
+        )
+
+    @property
+    def any(self) -> bool:
+        return self.queue_log is not None or self.cdr_csv is not None
+
+
+@dataclass(slots=True)
+class Found:
+    """What one reading of the files gave."""
+
+    completions: list[GapCompletion] = field(default_factory=list)
+    malformed_lines: int = 0
+    problems: list[str] = field(default_factory=list)
+    """Files that could not be read, why (for the log)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GapReport:
+    """One pass over one PBX: how many attempts had ended in the gap, and what became of them."""
+
+    pbx: str
+    ended: int
+    completed: dict[str, int]
+    """By file kind (queue_log, cdr)."""
+    unresolved: list[str]
+    """Call ids still open."""
+
+
+def queue_log_time(line: str) -> float | None:
+    """The epoch a queue_log line starts with, or None."""
+    try:
+        value = float(line.split("|", 1)[0])
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def find_completions(
+    ended: Sequence[QueueAttempt], sources: GapSources, agent_names: dict[str, str]
+) -> Found:
+    """Read the files' tails covering ``ended`` and complete what they tell (blocking IO)."""
+    found = Found()
+    if not ended:
+        return found
+    since = min(a.entered_at for a in ended) - gap.ENTRY_SLACK_S - 1.0
+    todo = {a.key: a for a in ended}
+    if sources.queue_log is not None:
+        try:
+            tail = read_since(sources.queue_log, since, queue_log_time)
+        except OSError as exc:
+            found.problems.append(f"queue_log {sources.queue_log}: {exc.strerror or exc}")
+        else:
+            if not tail.files:
+                found.problems.append(f"queue_log {sources.queue_log}: not found")
+            parsed = parse_queue_log(tail.lines, pbx=ended[0].pbx)
+            found.malformed_lines += len(parsed.errors)
+            for key, attempt in list(todo.items()):
+                completion = gap.from_queue_log(attempt, parsed.attempts)
+                if completion is not None:
+                    found.completions.append(completion)
+                    del todo[key]
+    if todo and sources.cdr_csv is not None:
+        zone = sources.cdr_zone
+        try:
+            tail = read_since(
+                sources.cdr_csv, since - CDR_WRITE_SLACK_S, lambda line: end_of_line(line, zone)
+            )
+        except OSError as exc:
+            found.problems.append(f"CDR {sources.cdr_csv}: {exc.strerror or exc}")
+        else:
+            if not tail.files:
+                found.problems.append(f"CDR {sources.cdr_csv}: not found")
+            records = parse_cdr_csv(tail.lines, zone)
+            found.malformed_lines += len(records.errors)
+            for key, attempt in list(todo.items()):
+                completion = gap.from_cdr(attempt, records.records, agent_names)
+                if completion is not None:
+                    found.completions.append(completion)
+                    del todo[key]
+    return found
+
+
+class GapFiller:
+    """Completes the attempts of calls that ended while an AMI link was down (module docstring)."""
+
+    def __init__(
+        self,
+        pbxs: Iterable[PbxConfig],
+        projector: AmiProjector,
+        eventlog: EventLogLike,
+        *,
+        clock: Callable[[], float] = time.time,
+        retry_interval: float = RETRY_INTERVAL_S,
+        settle_timeout: float = SETTLE_TIMEOUT_S,
+    ) -> None:
+        self.sources = {pbx.name: GapSources.of(pbx) for pbx in pbxs}
+        self._projector = projector
+        self._eventlog = eventlog
+        self._clock = clock
+        self.retry_interval = retry_interval
+        self._settle_timeout = settle_timeout
+        self._seq = itertools.count(1)
+        self._lock = asyncio.Lock()
+        self._agent_names: dict[str, dict[str, str]] = {}
+        self._unresolved: dict[str, dict[AttemptKey, QueueAttempt]] = {}
+        self.completed_total: Counter[tuple[str, str]] = Counter()
+        """(pbx, queue_log | cdr) -> attempts completed since start."""
+        self.last_report: dict[str, GapReport] = {}
+        """The latest pass of each PBX (resync or retry)."""
+        self.passes: Counter[str] = Counter()
+        """Finished passes per PBX."""
+
+    # -- what operators see -----------------------------------------------------------------------
+
+    def unresolved(self, pbx: str) -> int:
+        return len(self._unresolved.get(pbx, {}))
+
+    def register_metrics(self, registry: Registry) -> None:
+        registry.counter_func(
+            "hotline_gap_completions_total",
+            "Queue attempts that ended while the AMI link was down, completed from queue_log or CDR",
+            lambda: {key: float(n) for key, n in self.completed_total.items()},
+            ("pbx", "source"),
+        )
+        registry.gauge_func(
+            "hotline_gap_unresolved",
+            "Queue attempts that ended while the AMI link was down and no file could complete yet",
+            lambda: {name: float(self.unresolved(name)) for name in self.sources},
+            ("pbx",),
+        )
+
+    # -- passes -----------------------------------------------------------------------------------
+
+    async def resync(self, snapshot: ResyncSnapshot) -> GapReport:
+        """One pass after a (re)connect of ``snapshot.pbx`` (see the module docstring)."""
+        async with self._lock:
+            await self._settle()
+            live = {uid for channel in snapshot.channels if (uid := channel.get("Uniqueid"))}
+            names = self._agent_names.setdefault(snapshot.pbx, {})
+            names.update(gap.agent_names(snapshot.queue_members))
+            ended = gap.ended_during_gap(self._projector.open_attempts(snapshot.pbx), live)
+            return await self._complete(snapshot.pbx, ended)
+
+    async def retry(self) -> list[GapReport]:
+        """Try the unresolved attempts again (their channels were already gone)."""
+        reports: list[GapReport] = []
+        async with self._lock:
+            for pbx, waiting in list(self._unresolved.items()):
+                if not waiting:
+                    continue
+                still = [a for a in self._projector.open_attempts(pbx) if a.key in waiting]
+                forgotten = len(waiting) - len(still)
+                if forgotten:
+                    log.warning(
+                        "calls that ended during an AMI gap were never completed; left open",
+                        pbx=pbx,
+                        attempts=forgotten,
+                    )
+                reports.append(await self._complete(pbx, still))
+        return reports
+
+    async def run_retries(self) -> None:
+        """Retry forever (a task of the running service); one failed pass does not stop the next."""
+        while True:
+            await asyncio.sleep(self.retry_interval)
+            try:
+                await self.retry()
+            except Exception as exc:
+                log.error("retrying AMI gap completion failed", error=f"{type(exc).__name__}: {exc}")
+
+    async def _complete(self, pbx: str, ended: list[QueueAttempt]) -> GapReport:
+        report = await self._pass(pbx, ended)
+        self.last_report[pbx] = report
+        self.passes[pbx] += 1
+        return report
+
+    async def _pass(self, pbx: str, ended: list[QueueAttempt]) -> GapReport:
+        previous = self._unresolved.get(pbx, {})
+        if not ended:
+            self._unresolved[pbx] = {}
+            return GapReport(pbx, 0, {}, [])
+        sources = self.sources.get(pbx, GapSources())
+        names = dict(self._agent_names.get(pbx, {}))
+        found = await asyncio.to_thread(find_completions, ended, sources, names)
+        now = self._clock()
+        completed: Counter[str] = Counter()
+        for completion in found.completions:
+            headers = gap.to_headers(completion, now)
+            self._eventlog.append(PbxEvent(pbx, GAP_CONNECTION, next(self._seq), now, Event(headers)))
+            completed[completion.completed_from] += 1
+            self.completed_total[(pbx, completion.completed_from)] += 1
+        done = {c.key for c in found.completions}
+        left = {a.key: a for a in ended if a.key not in done}
+        self._unresolved[pbx] = left
+        report = GapReport(pbx, len(ended), dict(completed), sorted({key[1] for key in left}))
+        self._log(report, found, sources, new=bool(left.keys() - previous.keys()))
+        if found.completions:
+            await self._settle()  # projected before the pass returns: the next pass sees them closed
+        return report
+
+    def _log(self, report: GapReport, found: Found, sources: GapSources, *, new: bool) -> None:
+        for problem in found.problems:
+            log.warning(
+                "AMI gap: a file to complete calls from is unreadable", pbx=report.pbx, problem=problem
+            )
+        if found.malformed_lines:
+            log.warning("AMI gap: malformed lines skipped", pbx=report.pbx, lines=found.malformed_lines)
+        if report.completed:
+            log.info(
+                "calls that ended while the AMI link was down completed",
+                pbx=report.pbx,
+                ended=report.ended,
+                **{f"from_{kind}": n for kind, n in report.completed.items()},
+            )
+        if report.unresolved and new:
+            log.warning(
+                "calls that ended while the AMI link was down cannot be completed yet; kept open, retried",
+                pbx=report.pbx,
+                unresolved=len(report.unresolved),
+                call_ids=report.unresolved[:_LOGGED_CALLS],
+                sources="configured, no line yet" if sources.any else "none (queue_log_path, cdr_csv_path)",
+            )
+
+    async def _settle(self) -> None:
+        with contextlib.suppress(TimeoutError, RuntimeError):
+            async with asyncio.timeout(self._settle_timeout):
+                await self._eventlog.flush()
