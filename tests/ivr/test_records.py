@@ -12,8 +12,6 @@ from hotline.store import create_engine, migrate
 from ivr.ports import CallRow, PaymentRow
 from ivr.records import IvrStore
 
-from ..store.conftest import pg_server, pg_url  # noqa: F401 - fixtures used by `db`
-
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:

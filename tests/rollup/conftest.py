@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -88,3 +89,19 @@ def _traffic(
 def traffic() -> Callable[..., list[list[QueueAttempt]]]:
     """traffic(seed, calls, span_s=, source=): per call, its final attempts."""
     return _traffic
+
+
+def assert_close(left: Any, right: Any, path: str = "") -> None:
+    """Equal, except floats within one rounding step: the rollups keep milliseconds, not microseconds."""
+    if isinstance(left, dict):
+        assert set(left) == set(right), path
+        for key in left:
+            assert_close(left[key], right[key], f"{path}.{key}")
+    elif isinstance(left, list):
+        assert len(left) == len(right), path
+        for i, (a, b) in enumerate(zip(left, right, strict=True)):
+            assert_close(a, b, f"{path}[{i}]")
+    elif isinstance(left, float) and isinstance(right, float):
+        assert left == pytest.approx(right, abs=0.1001), path  # one rounding step (0.1 s)
+    else:
+        assert left == right, path

@@ -9,7 +9,6 @@ import random
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,7 +27,7 @@ from hotline.rollup.tables import SUM_COLUMNS
 from hotline.rollup.writer import RollupWriter
 from hotline.store import repo
 
-from .conftest import DAY0
+from .conftest import DAY0, assert_close
 
 Traffic = Callable[..., list[list[QueueAttempt]]]
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -49,21 +48,6 @@ def _moved(attempt: QueueAttempt, by: float) -> QueueAttempt:
     )
 
 
-def _close(left: Any, right: Any, path: str = "") -> None:
-    if isinstance(left, dict):
-        assert set(left) == set(right), path
-        for key in left:
-            _close(left[key], right[key], f"{path}.{key}")
-    elif isinstance(left, list):
-        assert len(left) == len(right), path
-        for i, (a, b) in enumerate(zip(left, right, strict=True)):
-            _close(a, b, f"{path}[{i}]")
-    elif isinstance(left, float) and isinstance(right, float):
-        assert left == pytest.approx(right, abs=0.1001), path  # the rollups keep milliseconds
-    else:
-        assert left == right, path
-
-
 async def _agree(engine: AsyncEngine, tz: ZoneInfo, since: float, until: float) -> None:
     raw = prefer_ami([QueueAttempt(**row) for row in await repo.load_attempts(engine)])
     window = [a for a in raw if since <= a.entered_at < until]
@@ -75,7 +59,7 @@ async def _agree(engine: AsyncEngine, tz: ZoneInfo, since: float, until: float) 
                 site_of=lambda pbx: "one site",  # both PBXs in one site: the site sums two rows
             )  # fmt: skip
             got = (await rollup_report(engine, options)).as_json()
-            _close(got, build_report(window, options).as_json(), f"{tz} interval={interval} by={by}")
+            assert_close(got, build_report(window, options).as_json(), f"{tz} interval={interval} by={by}")
 
 
 async def test_intervals_across_a_clock_change_are_folded_one_by_one(

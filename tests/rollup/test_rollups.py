@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,27 +22,11 @@ from hotline.rollup.tables import kpi_rollup
 from hotline.rollup.writer import RollupWriter
 from hotline.store import repo
 
-from .conftest import DAY0
+from .conftest import DAY0, assert_close
 
 Traffic = Callable[..., list[list[QueueAttempt]]]
 TZ = ZoneInfo("Asia/Jakarta")
 SITES = {"jkt": "jakarta", "yog": "yogyakarta"}
-
-
-def _close(left: Any, right: Any, path: str = "") -> None:
-    """Equal, except floats within one rounding step: the rollups keep milliseconds, not microseconds."""
-    if isinstance(left, dict):
-        assert set(left) == set(right), path
-        for key in left:
-            _close(left[key], right[key], f"{path}.{key}")
-    elif isinstance(left, list):
-        assert len(left) == len(right), path
-        for i, (a, b) in enumerate(zip(left, right, strict=True)):
-            _close(a, b, f"{path}[{i}]")
-    elif isinstance(left, float) and isinstance(right, float):
-        assert left == pytest.approx(right, abs=0.1001), path  # one rounding step (0.1 s)
-    else:
-        assert left == right, path
 
 
 async def _raw(engine: AsyncEngine) -> list[QueueAttempt]:
@@ -64,7 +47,7 @@ async def _compare(engine: AsyncEngine, since: float, until: float) -> None:
             )
             expected = build_report([a for a in raw if since <= a.entered_at < until], options).as_json()
             got = (await rollup_report(engine, options)).as_json()
-            _close(got, expected, f"interval={interval} by={by}")
+            assert_close(got, expected, f"interval={interval} by={by}")
 
 
 async def test_rollups_equal_raw_kpis_after_changes_in_any_order(

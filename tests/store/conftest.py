@@ -14,9 +14,6 @@ import pytest
 
 from hotline.ami.protocol import AmiParser, Event
 
-# tests/ivr/test_records.py imports these two from here; the suite gets them from the plugin.
-from tests.pg_support import pg_server, pg_url  # noqa: F401
-
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "asterisk22"
 
 
