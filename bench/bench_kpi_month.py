@@ -17,6 +17,7 @@ Usage: ``.venv/bin/python bench/bench_kpi_month.py [calls] [runs]``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import random
 import sqlite3
@@ -55,7 +56,7 @@ AGENTS = {"jkt": [f"jkt-{n:03d}" for n in range(60)], "yog": [f"yog-{n:03d}" for
 
 
 def _attempt(**values: Any) -> QueueAttempt:
-    base = dict.fromkeys(QueueAttempt.__slots__)
+    base: dict[str, Any] = dict.fromkeys(QueueAttempt.__slots__)
     base.update(ring_no_answer=0, source=facts.SOURCE_AMI, position=1, caller_number="0812")
     base.update(values)
     return QueueAttempt(**base)
@@ -143,6 +144,16 @@ def load_sqlite(path: str, attempts: list[tuple[Any, ...]], rollups: list[tuple[
         connection.close()
 
 
+def _written_back(path: str) -> None:
+    """Wait until the loaded file is on disk: else the kernel writes it back (some 300 MB) during
+    the first queries, and that is not their cost."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 async def load_pg(dsn: str, attempts: list[tuple[Any, ...]], rollups: list[tuple[Any, ...]]) -> None:
     connection = await asyncpg.connect(dsn)
     try:
@@ -162,23 +173,32 @@ def _options(interval: str, by: str | None = None) -> ReportOptions:
     )  # fmt: skip
 
 
-async def _timed(runs: int, job: Callable[[], Any]) -> tuple[float, float, Any]:
-    times, result = [], None
+async def _timed(runs: int, job: Callable[[], Any]) -> tuple[float, float, float, Any]:
+    """(cold ms, p50 ms, p95 ms, result): the first run, then ``runs`` more.
+
+    The first run of a query reads its pages into SQLite's cache (or PostgreSQL's buffers) and
+    compiles its statement; a report asked again (the wallboard, a refreshed page) finds both
+    ready. It is reported on its own, so it neither hides in nor inflates the p95.
+    """
+    started = time.perf_counter()
+    result = await job()
+    cold = (time.perf_counter() - started) * 1000
+    times = []
     for _ in range(runs):
         started = time.perf_counter()
         result = await job()
         times.append((time.perf_counter() - started) * 1000)
     times.sort()
-    return statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)], result
+    return cold, statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)], result
 
 
 async def measure(label: str, engine: AsyncEngine, runs: int) -> None:
     lines = []
     for interval, by in (("15", None), ("day", None), ("60", "queue")):
         options = _options(interval, by)
-        p50, p95, rolled = await _timed(runs, lambda o=options: rollup_report(engine, o))
+        cold, p50, p95, rolled = await _timed(runs, functools.partial(rollup_report, engine, options))
         lines.append(f"{interval}m/{by or 'all'}" if interval != "day" else "day/all")
-        lines[-1] += f" p50 {p50:.1f} ms p95 {p95:.1f} ms"
+        lines[-1] += f" p50 {p50:.1f} ms p95 {p95:.1f} ms (first {cold:.0f} ms)"
         if interval == "15":
             first_p50, first_p95, first_report = p50, p95, rolled
     started = time.perf_counter()
@@ -226,6 +246,7 @@ async def main(calls: int, runs: int) -> None:
         started = time.perf_counter()
         await asyncio.to_thread(load_sqlite, f"{folder}/month.db", attempts, rollups)
         print(f"SQLite      loaded in {time.perf_counter() - started:.1f} s")
+        await asyncio.to_thread(_written_back, f"{folder}/month.db")
         await measure("SQLite", engine, runs)
         await engine.dispose()
     name = f"hotline_bench_{uuid.uuid4().hex[:8]}"

@@ -1,12 +1,13 @@
 """AMI events -> durable event log + queue attempts + KPI rollups: sustained events/s, nothing lost.
 
 The stream is every real Asterisk 22 capture that holds queue calls, repeated with fresh Uniqueids
-and Linkedids (and timestamps moved on a minute per copy), so each copy is a distinct set of calls.
-It is fed to the components ``hotline serve`` runs (an :class:`EventLog` whose listener is the
-Runtime's ``_project``: projector, then attempts and rollups in one transaction) 100 events per
-event-loop turn, as the AMI reader hands them over. At the end the bench counts the stored events,
-attempts and offered calls: a lost event or call fails the run. The peer is the event log alone
-(no projection) in the same run. Targets: >= 30,000 events/s on SQLite.
+and Linkedids (and timestamps, member login and pause times moved on a minute per copy), so each
+copy is a distinct set of calls. It is fed to the components ``hotline serve`` runs (an
+:class:`EventLog` whose listener is the Runtime's ``_project``: projector, then attempts, KPI
+rollups and agent sessions in one transaction) 100 events per event-loop turn, as the AMI reader
+hands them over. At the end the bench counts the stored events, attempts and offered calls: a lost
+event or call fails the run. The peer is the event log alone (no projection) in the same run.
+Targets: >= 30,000 events/s on SQLite.
 
 The event log's batch size is HOTLINE_BENCH_BATCH (default: the ``[store] batch_size``
 default). Usage: ``.venv/bin/python bench/bench_pipeline.py [events]`` (PostgreSQL on HOTLINE_BENCH_PG,
@@ -38,7 +39,11 @@ from hotline.store.events import AMI_EVENT
 
 CAPTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "asterisk22"
 PG_ADMIN = os.environ.get("HOTLINE_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
-COPY_SPACING_S = 60.0
+COPY_SPACING_S = 60
+CAPTURED_AROUND = 1_795_000_000
+"""The captures were made shortly after this second; copies are moved from it to a week ago."""
+MEMBER_TIMES = frozenset({"LoginTime", "LastPause"})
+"""Whole-second times in queue member events (0: never)."""
 BATCH = int(os.environ.get("HOTLINE_BENCH_BATCH", str(StoreConfig().batch_size)))
 
 
@@ -72,17 +77,20 @@ def _template() -> tuple[list[Event], int, int]:
 
 def _stream(template: list[Event], count: int) -> list[Received]:
     """``count`` events: copies of ``template`` with their own ids and times."""
-    base = time.time() - 7 * 86400
+    base = int(time.time()) - 7 * 86400
     out: list[Received] = []
     copy = 0
     while len(out) < count:
+        shift = base + copy * COPY_SPACING_S - CAPTURED_AROUND
         for event in template:
             headers = []
             for key, value in event.headers:
                 if _is_id(key) and value:
                     value = f"{value}-{copy}"
                 elif key == "Timestamp":
-                    value = f"{float(value) - 1_795_000_000 + base + copy * COPY_SPACING_S:.6f}"
+                    value = f"{float(value) + shift:.6f}"
+                elif key in MEMBER_TIMES and value.isdigit() and int(value) > 0:
+                    value = str(int(value) + shift)  # a member's login and pause move with its events
                 headers.append((key, value))
             stamp = float(dict(headers).get("Timestamp", base))
             out.append(Received("bench", 1, len(out) + 1, stamp, Event(tuple(headers))))
@@ -141,7 +149,7 @@ async def _parts(url: str, events: list[Received]) -> tuple[float, float]:
     batches: list[list[object]] = []
     started = time.perf_counter()
     for start in range(0, len(events), BATCH):
-        changed = {}
+        changed: dict[object, object] = {}
         for item in events[start : start + BATCH]:
             changed.update((a.key, a) for a in projector.feed(item.pbx, item.event))
         batches.append(list(changed.values()))

@@ -81,26 +81,50 @@ def read_trace(data: bytes, pbx: str, fallback_time: float) -> tuple[list[PbxEve
     """Parse a raw AMI capture into the events live traffic would have produced, and count garbage.
 
     Each event's receive time is its ``Timestamp:`` header (captures are made with
-    timestampevents=yes); ``fallback_time`` serves events without one.
+    timestampevents=yes). Action responses (QueueStatus's QueueParams, QueueMember, QueueEntry,
+    FullyBooted ...) carry none: they get the capture's own time around them (see
+    :func:`capture_times`), so a snapshot lands where it was taken, not at the ingest's time.
+    ``fallback_time`` serves only a capture without any Timestamp.
     """
     parser = AmiParser()
-    events: list[PbxEvent] = []
+    messages: list[Event] = []
     garbage = 0
     for message in parser.messages(data):
         if isinstance(message, Garbage):
             garbage += 1
             continue
-        if not isinstance(message, Event):
-            continue
-        stamp = message.get("Timestamp")
-        try:
-            received = float(stamp) if stamp else fallback_time
-        except ValueError:
-            received = fallback_time
-        events.append(PbxEvent(pbx, 1, len(events) + 1, received, message))
+        if isinstance(message, Event):
+            messages.append(message)
     if parser.buffered:
         garbage += 1
+    times = capture_times([_timestamp(m) for m in messages], fallback_time)
+    events = [
+        PbxEvent(pbx, 1, seq, at, m) for seq, (at, m) in enumerate(zip(times, messages, strict=True), 1)
+    ]
     return events, garbage
+
+
+def _timestamp(event: Event) -> float | None:
+    stamp = event.get("Timestamp")
+    if not stamp:
+        return None
+    try:
+        return float(stamp)
+    except ValueError:
+        return None
+
+
+def capture_times(stamps: list[float | None], fallback_time: float) -> list[float]:
+    """A time for every event of a capture: its own stamp, else the last stamp seen before it,
+    else (at the start of the capture) the first stamp after it, else ``fallback_time``."""
+    first_stamp = next((s for s in stamps if s is not None), fallback_time)
+    times: list[float] = []
+    last = first_stamp
+    for stamp in stamps:
+        if stamp is not None:
+            last = stamp
+        times.append(last)
+    return times
 
 
 async def cmd_ingest(cfg: Config, args: argparse.Namespace) -> int:

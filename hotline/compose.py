@@ -39,15 +39,17 @@ from hotline.kpi.from_ami import AmiProjector
 from hotline.logs import get_logger
 from hotline.metrics import Registry
 from hotline.reports import http as reports_http
+from hotline.rollup.agent_time import refresh_forever
 from hotline.rollup.agent_writer import AgentSessionWriter
 from hotline.rollup.writer import RollupWriter
+from hotline.runtime_health import health_checks
+from hotline.runtime_metrics import register_metrics
 from hotline.store import db as store_db
 from hotline.store import repo
 from hotline.store.eventlog import EventLog
 from hotline.tokens import EXTRAS_KEY, TokenSigner
 from hotline.wallboard import web as wallboard_web
 from hotline.web import app as webapp
-from hotline.web.health import HealthResult
 
 log = get_logger(__name__)
 
@@ -117,6 +119,8 @@ class Runtime:
     _started: bool = False
     _pruner: asyncio.Task[None] | None = None
     _gap_retries: asyncio.Task[None] | None = None
+    _agent_time: asyncio.Task[None] | None = None
+    """Keeps the agent time rollup current (hotline.rollup.agent_time)."""
     on_stop: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
     """Extra shutdown steps run last (the demo's simulators)."""
 
@@ -174,12 +178,12 @@ class Runtime:
         for stored in batch:
             for attempt in self._feed(stored):
                 changed[(attempt.pbx, attempt.call_id, attempt.attempt)] = attempt
-        if changed:
-            # The attempts and the KPI rollups that sum them, in one transaction (hotline.rollup).
-            assert self.rollups is not None
-            await self.rollups.apply(self.engine, changed.values())
-        # Agent logins, pauses and calls from the same batch (hotline.rollup.agent_writer).
-        await self.agent_sessions.project(self.engine, batch, changed.values())
+        # Agent logins, pauses and calls from the same batch (hotline.rollup.agent_writer) ...
+        await self.agent_sessions.stage(self.engine, batch, changed.values())
+        # ... written with the attempts and the KPI rollups that sum them: one transaction, one
+        # commit per batch (hotline.rollup.writer); a failed one is kept for the next batch.
+        assert self.rollups is not None
+        await self.rollups.apply(self.engine, changed.values(), also=self.agent_sessions)
 
     def _on_ami_event(self, item: PbxEvent) -> None:
         # Durable first (append is synchronous and never blocks), then the live fan-out.
@@ -221,7 +225,7 @@ class Runtime:
 
         self.call_context = CallContext(persist=persist, load=load)
         assert self.eventlog is not None
-        self.gapfill = GapFiller(cfg.pbx, self.projector, self.eventlog)
+        self.gapfill = GapFiller(cfg.pbx, self.projector, self.eventlog, engine=self.engine)
         peers = agi_peers(cfg)
         self.agi_server = AgiServer(
             self.agi_router,
@@ -236,7 +240,7 @@ class Runtime:
             )
         self.signer = TokenSigner.from_config(cfg)
         self.app = webapp.create_app(
-            config=cfg, health_checks=self._health_checks(), metrics=self.metrics, openapi_fragments=[]
+            config=cfg, health_checks=health_checks(self), metrics=self.metrics, openapi_fragments=[]
         )
         # Login and require() use the one signer every feature gets, so all tokens verify alike.
         auth_web.setup(self.app, engine, self.signer)
@@ -246,7 +250,7 @@ class Runtime:
         wallboard_web.setup(
             self.app, config=cfg, dispatcher=self.dispatcher, rollups=self.rollups, engine=engine
         )
-        self._register_metrics()
+        register_metrics(self)
         self.gapfill.register_metrics(self.metrics)
         services = Services(
             config=cfg,
@@ -260,133 +264,6 @@ class Runtime:
         )
         for feature in self.features:
             feature.setup(services)
-
-    def _health_checks(self) -> dict[str, Any]:
-        checks: dict[str, Any] = {}
-        for name in (p.name for p in self.config.pbx):
-            checks[f"pbx:{name}"] = self._pbx_check(name)
-
-        async def database() -> HealthResult:
-            ok, detail = await store_db.check(self.engine)
-            info: dict[str, Any] = {}
-            if self.eventlog is not None:
-                info["backlog"] = self.eventlog.stats().get("backlog", 0)
-            return HealthResult("ok" if ok else "down", detail, info)
-
-        async def agi() -> HealthResult:
-            server = self.agi_server
-            if server is None or not self.agi_port:
-                return HealthResult("down", "FastAGI server not listening")
-            return HealthResult(
-                "ok", "", {"port": self.agi_port, "sessions_active": server.stats.sessions_active}
-            )
-
-        checks["database"] = database
-        checks["agi"] = agi
-        return checks
-
-    def _pbx_check(self, name: str) -> Any:
-        async def check() -> HealthResult:
-            status = self.ami_clients[name].status
-            info = {
-                "state": status.state,
-                "since": status.since,
-                "events_received": status.events_received,
-                "reconnects": status.reconnects,
-            }
-            unresolved = self.gapfill.unresolved(name) if self.gapfill is not None else 0
-            info["gap_unresolved"] = unresolved
-            if status.state == "connected" and unresolved:
-                reason = f"{unresolved} call(s) ended while the AMI link was down and are not completed yet"
-                return HealthResult("degraded", reason, info)
-            if status.state == "connected":
-                return HealthResult("ok", "", info)
-            return HealthResult("down", status.last_error or status.state, info)
-
-        return check
-
-    def _register_metrics(self) -> None:
-        m = self.metrics
-        clients = self.ami_clients
-        states = ("connecting", "connected", "down", "auth_failed", "stopped")
-
-        def link_state() -> dict[tuple[str, str], float]:
-            return {
-                (name, state): 1.0 if c.status.state == state else 0.0
-                for name, c in clients.items()
-                for state in states
-            }
-
-        m.gauge_func(
-            "hotline_ami_link_state",
-            "1 for the current state of each PBX's AMI link",
-            link_state,
-            ("pbx", "state"),
-        )
-        m.counter_func(
-            "hotline_ami_events_total",
-            "AMI events received, by PBX",
-            lambda: {name: float(c.status.events_received) for name, c in clients.items()},
-            ("pbx",),
-        )
-        m.counter_func(
-            "hotline_ami_reconnects_total",
-            "AMI reconnections, by PBX",
-            lambda: {name: float(c.status.reconnects) for name, c in clients.items()},
-            ("pbx",),
-        )
-
-        def agi_stat(key: str) -> Any:
-            return lambda: float(getattr(self.agi_server.stats, key, 0)) if self.agi_server else 0.0
-
-        m.gauge_func(
-            "hotline_agi_sessions_active", "FastAGI sessions in progress", agi_stat("sessions_active")
-        )
-        m.counter_func("hotline_agi_sessions_total", "FastAGI sessions accepted", agi_stat("sessions_total"))
-        m.counter_func("hotline_agi_commands_total", "AGI commands sent", agi_stat("commands_total"))
-        m.counter_func(
-            "hotline_agi_hangups_total",
-            "Callers who hung up during an AGI session",
-            agi_stat("hangups_total"),
-        )
-        m.counter_func(
-            "hotline_agi_errors_total",
-            "AGI sessions that ended in an error, by kind",
-            lambda: (
-                {k: float(v) for k, v in self.agi_server.stats.errors_total.items()}
-                if self.agi_server
-                else {}
-            ),
-            ("kind",),
-        )
-
-        def log_stat(key: str) -> Any:
-            return lambda: float(self.eventlog.stats().get(key, 0)) if self.eventlog else 0.0
-
-        m.counter_func(
-            "hotline_eventlog_written_total", "AMI events committed to the store", log_stat("written_total")
-        )
-        m.gauge_func("hotline_eventlog_backlog", "AMI events waiting to be committed", log_stat("backlog"))
-        m.gauge_func(
-            "hotline_eventlog_spooled",
-            "AMI events spilled to disk while the database is down",
-            log_stat("spooled"),
-        )
-        m.counter_func(
-            "hotline_eventlog_write_errors_total",
-            "Failed event-log writes (retried)",
-            log_stat("write_errors_total"),
-        )
-        m.counter_func(
-            "hotline_projection_errors_total",
-            "Events the KPI projection could not use",
-            lambda: float(self.projection_errors),
-        )
-        m.counter_func(
-            "hotline_dispatch_dropped_total",
-            "Events dropped for slow live subscribers",
-            lambda: float(self.dispatcher.dropped_total()),
-        )
 
     # -- running ----------------------------------------------------------------------------------
 
@@ -417,6 +294,12 @@ class Runtime:
         self._pruner = asyncio.create_task(self._prune_forever(), name="projector-prune")
         if self.gapfill is not None:
             self._gap_retries = asyncio.create_task(self.gapfill.run_retries(), name="gap-retries")
+        refreshed = self.metrics.counter(
+            "hotline_agent_time_refreshed_total", "Agents whose time rollup was recomputed after a change"
+        )
+        self._agent_time = asyncio.create_task(
+            refresh_forever(self.engine, on_refresh=refreshed.inc), name="agent-time-rollup"
+        )
         self.agi_port = await self.agi_server.start()
         for feature in self.features:
             await feature.start()
@@ -437,7 +320,7 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stop in reverse: no new calls, features, links, then flush the store last (nothing lost)."""
-        for task in (self._pruner, self._gap_retries):
+        for task in (self._pruner, self._gap_retries, self._agent_time):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)

@@ -16,6 +16,17 @@ login (also the first after a restart, once the projector was warmed up from the
 5. keeps the rest as *unresolved*: counted on /metrics (``hotline_gap_unresolved``), shown on
    /health, logged; retried every ``retry_interval`` seconds (a file may appear or be flushed
    late) and at the next resync, until the projector forgets the call (2 h after its last event).
+
+It also adds the attempts AMI never saw (:mod:`hotline.kpi.gap_unseen`): the gap's window runs
+from the last event the old connection delivered (:mod:`hotline.gap_window`: the event log's
+committed batches, else the ``ami_event`` table when an engine is given, which covers a restart
+of hotline; with neither, e.g. the first start ever, there is no gap to scan) to the snapshot,
+at most :data:`MAX_WINDOW_S`. Every attempt that entered a queue in it and is no attempt the
+projector or the store knows (the call's AMI attempts; a call the store holds only from
+``hotline ingest --queue-log`` is counted from there already) is written as a synthetic
+``HotlineGapAttempt`` event: read from queue_log when one is configured, else from the CDR. A
+window stays pending and is scanned again on retry while its file is unreadable or an attempt in
+it has no end yet although its caller is gone; the scan adds nothing twice.
 """
 
 from __future__ import annotations
@@ -30,27 +41,35 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.ami.actions import ResyncSnapshot
 from hotline.ami.dispatch import PbxEvent
 from hotline.ami.protocol import Event
 from hotline.config import ConfigError, PbxConfig
-from hotline.kpi import gap
-from hotline.kpi.cdr_csv import end_of_line, parse_cdr_csv
+from hotline.gap_window import SYNTHETIC_CONNECTION, GapWitness, LastHeard, StoreWitness
+from hotline.kpi import facts, gap, gap_unseen
+from hotline.kpi.cdr_csv import CdrRecord, end_of_line, parse_cdr_csv
 from hotline.kpi.facts import QueueAttempt
 from hotline.kpi.from_ami import AmiProjector
 from hotline.kpi.from_queue_log import parse_queue_log
 from hotline.kpi.gap import GapCompletion
+from hotline.kpi.gap_unseen import Known, Window
 from hotline.logs import get_logger
 from hotline.logtail import read_since
 from hotline.metrics import Registry
 
 log = get_logger("hotline.gapfill")
 
-GAP_CONNECTION: Final = 0
+GAP_CONNECTION: Final = SYNTHETIC_CONNECTION
 """The connection number of synthetic events in the event log: AMI connections count from 1."""
+MAX_WINDOW_S: Final = 24 * 3600.0
+"""The longest gap scanned for attempts AMI never saw (older calls: ``hotline ingest --queue-log``)."""
+WINDOW_PENDING_S: Final = 2 * 3600.0
+"""How long a window whose file is unreadable or unfinished is scanned again, after its end."""
 RETRY_INTERVAL_S: Final = 30.0
 SETTLE_TIMEOUT_S: Final = 10.0
 """How long a pass waits for the event log to commit (and project) what it holds."""
@@ -104,6 +123,10 @@ class Found:
     """What one reading of the files gave."""
 
     completions: list[GapCompletion] = field(default_factory=list)
+    logged: list[QueueAttempt] | None = None
+    """The queue_log's attempts read (None: no queue_log read)."""
+    cdr: list[CdrRecord] | None = None
+    """The CDR records read (None: no CDR read)."""
     malformed_lines: int = 0
     problems: list[str] = field(default_factory=list)
     """Files that could not be read, why (for the log)."""
@@ -119,6 +142,8 @@ class GapReport:
     """By file kind (queue_log, cdr)."""
     unresolved: list[str]
     """Call ids still open."""
+    added: dict[str, int] = field(default_factory=dict)
+    """Attempts AMI never saw, added by file kind (queue_log, cdr)."""
 
 
 def queue_log_time(line: str) -> float | None:
@@ -131,13 +156,24 @@ def queue_log_time(line: str) -> float | None:
 
 
 def find_completions(
-    ended: Sequence[QueueAttempt], sources: GapSources, agent_names: dict[str, str]
+    ended: Sequence[QueueAttempt],
+    sources: GapSources,
+    agent_names: dict[str, str],
+    window: Window | None = None,
+    *,
+    pbx: str,
 ) -> Found:
-    """Read the files' tails covering ``ended`` and complete what they tell (blocking IO)."""
+    """Read the files' tails covering ``ended`` and ``window``; complete ``ended`` (blocking IO).
+
+    The attempts AMI never saw are decided later (that needs the store): the queue_log's attempts
+    and the CDR records read are kept in ``logged`` and ``cdr``. The CDR is read for the window
+    only when the PBX has no queue_log.
+    """
     found = Found()
-    if not ended:
+    starts = [a.entered_at for a in ended] + ([window.since] if window is not None else [])
+    if not starts:
         return found
-    since = min(a.entered_at for a in ended) - gap.ENTRY_SLACK_S - 1.0
+    since = min(starts) - gap.ENTRY_SLACK_S - 1.0
     todo = {a.key: a for a in ended}
     if sources.queue_log is not None:
         try:
@@ -147,14 +183,16 @@ def find_completions(
         else:
             if not tail.files:
                 found.problems.append(f"queue_log {sources.queue_log}: not found")
-            parsed = parse_queue_log(tail.lines, pbx=ended[0].pbx)
+            parsed = parse_queue_log(tail.lines, pbx=pbx)
             found.malformed_lines += len(parsed.errors)
+            found.logged = parsed.attempts if tail.files else None
             for key, attempt in list(todo.items()):
                 completion = gap.from_queue_log(attempt, parsed.attempts)
                 if completion is not None:
                     found.completions.append(completion)
                     del todo[key]
-    if todo and sources.cdr_csv is not None:
+    window_from_cdr = window is not None and sources.queue_log is None
+    if (todo or window_from_cdr) and sources.cdr_csv is not None:
         zone = sources.cdr_zone
         try:
             tail = read_since(
@@ -167,6 +205,7 @@ def find_completions(
                 found.problems.append(f"CDR {sources.cdr_csv}: not found")
             records = parse_cdr_csv(tail.lines, zone)
             found.malformed_lines += len(records.errors)
+            found.cdr = records.records if tail.files else None
             for key, attempt in list(todo.items()):
                 completion = gap.from_cdr(attempt, records.records, agent_names)
                 if completion is not None:
@@ -187,8 +226,20 @@ class GapFiller:
         clock: Callable[[], float] = time.time,
         retry_interval: float = RETRY_INTERVAL_S,
         settle_timeout: float = SETTLE_TIMEOUT_S,
+        engine: AsyncEngine | None = None,
     ) -> None:
+        """``engine``: the store, asked where a gap began after a restart and what it holds of the
+        calls in a gap (:class:`~hotline.gap_window.StoreWitness`); without it only the event log's
+        batches since start tell (``eventlog.add_listener``, when it has one)."""
         self.sources = {pbx.name: GapSources.of(pbx) for pbx in pbxs}
+        self._heard = LastHeard()
+        listen: Any = getattr(eventlog, "add_listener", None)
+        if callable(listen):
+            listen(self._heard.observe)
+        self._session = str(getattr(eventlog, "session", ""))
+        self._witnesses: list[GapWitness] = [self._heard]
+        if engine is not None:
+            self._witnesses.append(StoreWitness(engine))
         self._projector = projector
         self._eventlog = eventlog
         self._clock = clock
@@ -198,8 +249,16 @@ class GapFiller:
         self._lock = asyncio.Lock()
         self._agent_names: dict[str, dict[str, str]] = {}
         self._unresolved: dict[str, dict[AttemptKey, QueueAttempt]] = {}
+        self._windows: dict[str, Window] = {}
+        """Per PBX, the gap still to be scanned for attempts AMI never saw."""
+        self._window_ends: dict[str, float] = {}
+        """Per PBX, when (hotline's clock) that gap ended."""
+        self._live: dict[str, set[str]] = {}
+        """Per PBX, the caller channels Asterisk listed at the last resync."""
         self.completed_total: Counter[tuple[str, str]] = Counter()
         """(pbx, queue_log | cdr) -> attempts completed since start."""
+        self.added_total: Counter[tuple[str, str]] = Counter()
+        """(pbx, queue_log | cdr) -> attempts AMI never saw, added since start."""
         self.last_report: dict[str, GapReport] = {}
         """The latest pass of each PBX (resync or retry)."""
         self.passes: Counter[str] = Counter()
@@ -217,6 +276,12 @@ class GapFiller:
             lambda: {key: float(n) for key, n in self.completed_total.items()},
             ("pbx", "source"),
         )
+        registry.counter_func(
+            "hotline_gap_attempts_added_total",
+            "Queue attempts AMI never saw (in a queue only while the link was down), added from a file",
+            lambda: {key: float(n) for key, n in self.added_total.items()},
+            ("pbx", "source"),
+        )
         registry.gauge_func(
             "hotline_gap_unresolved",
             "Queue attempts that ended while the AMI link was down and no file could complete yet",
@@ -231,8 +296,10 @@ class GapFiller:
         async with self._lock:
             await self._settle()
             live = {uid for channel in snapshot.channels if (uid := channel.get("Uniqueid"))}
+            self._live[snapshot.pbx] = live
             names = self._agent_names.setdefault(snapshot.pbx, {})
             names.update(gap.agent_names(snapshot.queue_members))
+            await self._open_window(snapshot)
             ended = gap.ended_during_gap(self._projector.open_attempts(snapshot.pbx), live)
             return await self._complete(snapshot.pbx, ended)
 
@@ -240,8 +307,9 @@ class GapFiller:
         """Try the unresolved attempts again (their channels were already gone)."""
         reports: list[GapReport] = []
         async with self._lock:
-            for pbx, waiting in list(self._unresolved.items()):
-                if not waiting:
+            for pbx in sorted(self._unresolved.keys() | self._windows.keys()):
+                waiting = self._unresolved.get(pbx, {})
+                if not waiting and pbx not in self._windows:
                     continue
                 still = [a for a in self._projector.open_attempts(pbx) if a.key in waiting]
                 forgotten = len(waiting) - len(still)
@@ -271,27 +339,133 @@ class GapFiller:
 
     async def _pass(self, pbx: str, ended: list[QueueAttempt]) -> GapReport:
         previous = self._unresolved.get(pbx, {})
-        if not ended:
+        window = self._windows.get(pbx)
+        if not ended and window is None:
             self._unresolved[pbx] = {}
             return GapReport(pbx, 0, {}, [])
         sources = self.sources.get(pbx, GapSources())
         names = dict(self._agent_names.get(pbx, {}))
-        found = await asyncio.to_thread(find_completions, ended, sources, names)
+        found = await asyncio.to_thread(find_completions, ended, sources, names, window, pbx=pbx)
+        unseen = await self._unseen(pbx, found, window, sources, names) if window is not None else []
         now = self._clock()
         completed: Counter[str] = Counter()
-        for completion in found.completions:
+        added: Counter[str] = Counter()
+        for completion in [*found.completions, *unseen]:
             headers = gap.to_headers(completion, now)
             self._eventlog.append(PbxEvent(pbx, GAP_CONNECTION, next(self._seq), now, Event(headers)))
-            completed[completion.completed_from] += 1
-            self.completed_total[(pbx, completion.completed_from)] += 1
+            if completion.whole:
+                added[completion.completed_from] += 1
+                self.added_total[(pbx, completion.completed_from)] += 1
+            else:
+                completed[completion.completed_from] += 1
+                self.completed_total[(pbx, completion.completed_from)] += 1
         done = {c.key for c in found.completions}
         left = {a.key: a for a in ended if a.key not in done}
         self._unresolved[pbx] = left
-        report = GapReport(pbx, len(ended), dict(completed), sorted({key[1] for key in left}))
+        report = GapReport(pbx, len(ended), dict(completed), sorted({key[1] for key in left}), dict(added))
         self._log(report, found, sources, new=bool(left.keys() - previous.keys()))
-        if found.completions:
+        if found.completions or unseen:
             await self._settle()  # projected before the pass returns: the next pass sees them closed
         return report
+
+    # -- attempts AMI never saw -------------------------------------------------------------------
+
+    async def _open_window(self, snapshot: ResyncSnapshot) -> None:
+        """The gap this (re)connect ends, on the PBX's clock (queue_log's): from the last event of
+        an earlier connection to the first of this one (else the snapshot, put on that clock)."""
+        current = (self._session, snapshot.connection)
+        heard = None
+        for witness in self._witnesses:
+            heard = await witness.last_heard(snapshot.pbx, current)
+            if heard is not None:
+                break
+        if heard is None:
+            return
+        resumed = None
+        for witness in self._witnesses:
+            resumed = await witness.first_heard(snapshot.pbx, current)
+            if resumed is not None:
+                break
+        since, until = heard.at, resumed if resumed is not None else snapshot.at + heard.offset
+        if since >= until:
+            return
+        if until - since > MAX_WINDOW_S:
+            log.warning(
+                "AMI gap longer than is scanned for calls AMI never saw; import the rest with "
+                "hotline ingest --queue-log",
+                pbx=snapshot.pbx,
+                gap_s=round(until - since),
+                scanned_s=MAX_WINDOW_S,
+            )
+            since = until - MAX_WINDOW_S
+        pending = self._windows.get(snapshot.pbx)
+        if pending is not None:  # an earlier gap not finished yet: scan both at once
+            since = min(since, pending.since)
+        self._windows[snapshot.pbx] = Window(since, until)
+        self._window_ends[snapshot.pbx] = snapshot.at
+
+    async def _unseen(
+        self, pbx: str, found: Found, window: Window, sources: GapSources, names: dict[str, str]
+    ) -> list[GapCompletion]:
+        """The whole attempts to add for ``window``; the window is closed once fully read."""
+        if sources.queue_log is None and sources.cdr_csv is None:
+            del self._windows[pbx]  # nothing to read from, ever
+            return []
+        if sources.queue_log is not None:
+            entries = {a.call_id for a in found.logged or () if window.holds(a.entered_at)}
+        else:
+            entries = {r.uniqueid for r in found.cdr or () if r.queue is not None and r.end >= window.since}
+        try:
+            known, elsewhere = await self._known(pbx, entries)
+        except Exception as exc:  # the store is down: scan again on the next retry
+            log.warning("AMI gap: cannot ask the store which calls it holds", pbx=pbx, error=str(exc))
+            return self._keep_pending(pbx, window, [])
+        if sources.queue_log is not None:
+            if found.logged is None:
+                return self._keep_pending(pbx, window, [])
+            logged = [a for a in found.logged if a.call_id not in elsewhere]
+            unseen = gap_unseen.from_queue_log(logged, known, window)
+        else:
+            if found.cdr is None:
+                return self._keep_pending(pbx, window, [])
+            records = [r for r in found.cdr if r.uniqueid not in elsewhere]
+            unseen = gap_unseen.from_cdr(pbx, records, known, window, names)
+        live = self._live.get(pbx, set())
+        waiting = [call_id for call_id in unseen.unfinished if call_id not in live]
+        if waiting:  # ended (the caller is gone) but not written yet: read again later
+            return self._keep_pending(pbx, window, unseen.attempts, waiting)
+        del self._windows[pbx]
+        return unseen.attempts
+
+    def _keep_pending(
+        self, pbx: str, window: Window, attempts: list[GapCompletion], waiting: Sequence[str] = ()
+    ) -> list[GapCompletion]:
+        if self._clock() - self._window_ends.get(pbx, window.until) > WINDOW_PENDING_S:
+            log.warning(
+                "AMI gap: calls AMI never saw could not all be read; given up (hotline ingest --queue-log)",
+                pbx=pbx,
+                call_ids=list(waiting)[:_LOGGED_CALLS],
+            )
+            del self._windows[pbx]
+        return attempts
+
+    async def _known(self, pbx: str, call_ids: set[str]) -> tuple[Known, set[str]]:
+        """The AMI attempts the projector and the store hold of ``call_ids``, and the calls the
+        store holds from another source only (already counted from there)."""
+        stored: dict[str, list[QueueAttempt]] = {}
+        if call_ids:
+            for witness in self._witnesses:
+                stored.update(await witness.stored_attempts(pbx, call_ids))
+        known: dict[str, list[QueueAttempt]] = {}
+        elsewhere: set[str] = set()
+        for call_id in call_ids:
+            held = {a.attempt: a for a in stored.get(call_id, ()) if a.source == facts.SOURCE_AMI}
+            held.update((a.attempt, a) for a in self._projector.attempts_of(pbx, call_id))
+            if held:
+                known[call_id] = list(held.values())
+            elif stored.get(call_id):
+                elsewhere.add(call_id)
+        return known, elsewhere
 
     def _log(self, report: GapReport, found: Found, sources: GapSources, *, new: bool) -> None:
         for problem in found.problems:
@@ -300,6 +474,12 @@ class GapFiller:
             )
         if found.malformed_lines:
             log.warning("AMI gap: malformed lines skipped", pbx=report.pbx, lines=found.malformed_lines)
+        if report.added:
+            log.info(
+                "calls AMI never saw (in a queue only while the link was down) added",
+                pbx=report.pbx,
+                **{f"from_{kind}": n for kind, n in report.added.items()},
+            )
         if report.completed:
             log.info(
                 "calls that ended while the AMI link was down completed",

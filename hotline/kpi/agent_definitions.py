@@ -77,13 +77,41 @@ class AgentTime:
 
     def as_dict(self) -> dict[str, Any]:
         """Rounded as the call KPIs are: seconds to 1 decimal, occupancy to 2."""
-        return {
-            "login_s": round(self.login_s, 1),
-            "pause_s": round(self.pause_s, 1),
-            "pause_by_reason": {r: round(s, 1) for r, s in sorted(self.pause_by_reason.items())},
-            "available_s": round(self.available_s, 1),
-            "occupancy": None if self.occupancy is None else round(self.occupancy, 2),
-        }
+        figures: dict[str, Any] = {}
+        self.put_figures(figures)
+        return figures
+
+    def put_figures(self, row: dict[str, Any]) -> None:
+        """Set :data:`AGENT_KEYS` in ``row`` as :meth:`as_dict` gives them (appended in that order,
+        or replaced where they are), so a report's interval row is built once, not merged.
+
+        The same arithmetic as the properties, each sum taken once: a month by agent per
+        15 minutes builds some 200,000 of these."""
+        by_reason = self.pause_by_reason
+        if not by_reason:
+            pause = wrapup = 0.0
+            reasons: dict[str, float] = {}
+        else:
+            pause = float(sum(by_reason.values()))
+            wrapup = by_reason.get(self.wrapup_reason, 0.0)
+            if len(by_reason) == 1:
+                ((reason, seconds),) = by_reason.items()
+                reasons = {reason: _tenths(seconds)}
+            else:
+                reasons = {r: _tenths(s) for r, s in sorted(by_reason.items())}
+        available = self.login_s - pause
+        staffed = available + wrapup
+        row["login_s"] = _tenths(self.login_s)
+        row["pause_s"] = _tenths(pause)
+        row["pause_by_reason"] = reasons
+        row["available_s"] = _tenths(available)
+        row["occupancy"] = round((self.handle_s + wrapup) / staffed * 100, 2) if staffed > 0 else None
+
+
+def _tenths(seconds: float) -> float:
+    """``round(seconds, 1)``; whole seconds (nearly every figure: spans are whole seconds) are
+    returned as they are, which is what ``round`` gives for them, at a tenth of its cost."""
+    return seconds if seconds.is_integer() else round(seconds, 1)
 
 
 def _clipped(span: AgentSpan, since: float, until: float) -> tuple[float, float] | None:
@@ -177,14 +205,16 @@ def totals(per_bucket: dict[str, dict[float, AgentTime]]) -> dict[str, AgentTime
     """Each agent's buckets added up (the whole window)."""
     out: dict[str, AgentTime] = {}
     for agent, buckets in per_bucket.items():
-        whole = AgentTime()
+        whole = out[agent] = AgentTime()
+        by_reason = whole.pause_by_reason
+        login = handle = 0.0  # added in the buckets' order, as ever: the same sums to the last bit
         for part in buckets.values():
             whole.wrapup_reason = part.wrapup_reason
-            whole.login_s += part.login_s
-            whole.handle_s += part.handle_s
+            login += part.login_s
+            handle += part.handle_s
             for reason, seconds in part.pause_by_reason.items():
-                whole.pause_by_reason[reason] = whole.pause_by_reason.get(reason, 0.0) + seconds
-        out[agent] = whole
+                by_reason[reason] = by_reason.get(reason, 0.0) + seconds
+        whole.login_s, whole.handle_s = login, handle
     return out
 
 

@@ -112,9 +112,17 @@ def _key(header: str) -> str | None:
 def _fields(event: EventLike) -> dict[str, str]:
     """The headers the projector reads, by lower-case name (one dict lookup per header)."""
     headers = getattr(event, "headers", None)
-    if headers is not None:
-        return {key: str(v) for k, v in headers if (key := _key(str(k))) is not None}
-    return {k: v for k in _WANTED if (v := event.get(k)) is not None}
+    if headers is None:
+        return {k: v for k in _WANTED if (v := event.get(k)) is not None}
+    known = _KEYS
+    out: dict[str, str] = {}
+    for k, v in headers:
+        key = known.get(k, "")  # inline: a member event has a score of headers, most not wanted
+        if key == "":
+            key = _key(str(k))
+        if key is not None:
+            out[key] = v if type(v) is str else str(v)
+    return out
 
 
 def _int(raw: str | None) -> int:

@@ -24,6 +24,7 @@ time and never by arrival, which makes the projection idempotent and order-toler
 from __future__ import annotations
 
 import math
+import operator
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -197,6 +198,10 @@ _Interval = tuple[int, int | None]
 _PauseInterval = tuple[int, int | None, str | None]
 
 
+_TIME_ORDER: Final = operator.itemgetter(0, 1, 2)
+"""(second, order, rank) of a timeline row."""
+
+
 def _timeline(marks: QueueMarks, agent: AgentMarks) -> list[tuple[int, float, int, str | None, int]]:
     """(second, order, rank, reason, last_pause) of every fact of the queue, in time order."""
     rows: list[tuple[int, float, int, str | None, int]] = []
@@ -213,7 +218,7 @@ def _timeline(marks: QueueMarks, agent: AgentMarks) -> list[tuple[int, float, in
     rows.extend(
         (second, float(second), _SEEN_UNPAUSED, None, last) for last, second in marks.seen_unpaused.items()
     )
-    rows.sort(key=lambda row: row[:3])
+    rows.sort(key=_TIME_ORDER)  # never by reason: a None and a str do not compare
     return rows
 
 
@@ -439,8 +444,11 @@ def prefer_ami(spans: Iterable[AgentSpan]) -> list[AgentSpan]:
     """One source per stretch of time, as attempts take one source per call.
 
     A queue_log call counts unless AMI has the same call (``ref``); a queue_log login or pause
-    counts unless an AMI span of the same PBX, agent and kind overlaps it. So a gap AMI missed
-    (hotline down) and ``hotline ingest --queue-log`` filled is counted once, from queue_log.
+    counts, whole, unless an AMI span of the same PBX, agent and kind overlaps it anywhere. So a
+    gap AMI missed (hotline down) and ``hotline ingest --queue-log`` filled is counted once, from
+    queue_log. The choice is made on whole spans, never on what one report's window holds: give
+    this function every AMI span overlapping the queue_log ones
+    (:func:`hotline.rollup.agent_store.read_spans` does), and every report counts the same.
     """
     rows = list(spans)
     ami = [s for s in rows if s.source == facts.SOURCE_AMI]

@@ -26,7 +26,9 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Final
+from typing import ClassVar, Final
+
+from hotline.kpi.line_errors import PbxLineError
 
 CDR_COLUMNS: Final = (
     "accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp", "lastdata",
@@ -62,15 +64,10 @@ class CdrRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class CdrError:
-    """A line that could not be read; the rest of the file still is."""
+class CdrError(PbxLineError):
+    """A CDR line that could not be read; the rest of the file still is."""
 
-    line_no: int
-    line: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"CDR line {self.line_no}: {self.reason}: {self.line[:200]!r}"
+    file_kind: ClassVar[str] = "CDR"
 
 
 @dataclass(slots=True)

@@ -39,6 +39,10 @@ Which events decide what (times are the event's ``Timestamp:`` header, so AMI mu
   reconnect, :mod:`hotline.kpi.gap`): how an attempt that ended while the link was down ended, from
   queue_log or CDR. It fills only what AMI did not see (AMI's own end wins) and sets
   ``completed_from``. :meth:`AmiProjector.open_attempts` lists the attempts it may be needed for.
+- ``HotlineGapAttempt`` (synthetic, likewise): a whole attempt AMI never saw, the caller having
+  entered a queue while the link was down (:mod:`hotline.kpi.gap_unseen`). It is added to the
+  call (made if unknown) and the call's attempts are numbered by entry; an AMI attempt of the
+  same stay wins over it.
 
 Idempotent: queue events are stored by ``(name, Timestamp, Queue, DestUniqueid)``, channel facts
 are sets, minima and maxima, and attempts are re-derived from the whole record of the call, so an
@@ -57,7 +61,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
-from hotline.kpi import gap
+from hotline.ami.protocol import Message
+from hotline.kpi import gap, gap_unseen
 from hotline.kpi.ami_calls import (
     COMPLETE,
     CONNECT,
@@ -88,6 +93,56 @@ _ATTENDED_PARTIES: Final = (
     "TransferTargetUniqueid",
 )
 
+_READ: Final = frozenset({*QUEUE_EVENTS, *_CHANNEL_EVENTS, *_TRANSFER_EVENTS, gap.EVENT, gap.EVENT_ATTEMPT})
+"""Every event name the projector reads; the others (most of the stream) are skipped at once."""
+_LOWER: dict[str, str] = {}
+"""Header name as received -> its lower case (AMI speaks a few hundred names)."""
+_MAX_LOWER: Final = 4096
+
+
+class _Headers:
+    """An event read through dicts of its headers (first value wins), as a parsed event is read.
+
+    A stored event (:class:`hotline.store.events.StoredEvent`) looks a header up by scanning its
+    pairs; the projector asks a queue event a dozen times, so the pairs are indexed once instead:
+    by exact name (what Asterisk sends), and by lower-case name only when a lookup misses.
+    """
+
+    __slots__ = ("_exact", "_headers", "_lower", "name")
+
+    def __init__(self, name: str, headers: tuple[tuple[str, str], ...]) -> None:
+        self.name = name
+        self._headers = headers
+        exact = dict(headers)
+        self._exact = exact if len(exact) == len(headers) else dict(reversed(headers))
+        self._lower: dict[str, str] | None = None
+
+    def get(self, key: str) -> str | None:
+        value = self._exact.get(key)
+        if value is not None:
+            return value
+        lower = self._lower
+        if lower is None:
+            lower = self._lower = {}
+            for name, header_value in reversed(self._headers):
+                low = _LOWER.get(name)
+                if low is None:
+                    low = name.lower()
+                    if len(_LOWER) < _MAX_LOWER:
+                        _LOWER[name] = low
+                lower[low] = header_value
+        return lower.get(key.lower())
+
+
+def _readable(event: AmiEventLike) -> AmiEventLike:
+    """``event``, or a :class:`_Headers` view of it when its own lookups scan (a stored event)."""
+    if isinstance(event, Message):
+        return event  # already indexed by exact and lower-case name
+    headers = getattr(event, "headers", None)
+    if type(headers) is not tuple:
+        return event
+    return _Headers(event.name, headers)
+
 
 @dataclass(slots=True)
 class _Call:
@@ -96,6 +151,8 @@ class _Call:
     last_seen: float = 0.0
     completions: dict[tuple[int, str], gap.GapCompletion] = field(default_factory=dict)
     """Ends read from queue_log/CDR after an AMI gap, by (attempt, queue)."""
+    added: dict[tuple[str, float], gap.GapCompletion] = field(default_factory=dict)
+    """Whole attempts AMI never saw, read from queue_log/CDR after a gap, by (queue, entry)."""
 
 
 class AmiProjector:
@@ -111,6 +168,9 @@ class AmiProjector:
     def feed(self, pbx: str, event: AmiEventLike) -> list[QueueAttempt]:
         """Record one event; return the attempts whose row changed because of it."""
         name = event.name
+        if name not in _READ:
+            return []
+        event = _readable(event)
         if name in QUEUE_EVENTS:
             affected = self._queue_event(pbx, name, event)
         elif name in _CHANNEL_EVENTS:
@@ -120,7 +180,7 @@ class AmiProjector:
         elif name == gap.EVENT:
             affected = self._gap_completion(pbx, event)
         else:
-            return []
+            affected = self._gap_attempt(pbx, event)
         return self._rederive(pbx, affected)
 
     def attempts(self) -> list[QueueAttempt]:
@@ -138,6 +198,11 @@ class AmiProjector:
             if gap.is_open(attempt)
         ]
         return sorted(rows, key=lambda a: a.key)
+
+    def attempts_of(self, pbx: str, call_id: str) -> list[QueueAttempt]:
+        """The attempts known of one call (empty when it is unknown or forgotten)."""
+        call = self._calls.get((pbx, call_id))
+        return list(call.attempts) if call is not None else []
 
     def prune(self, older_than: float) -> int:
         """Forget calls and channels last heard of before ``older_than``; return how many calls."""
@@ -232,6 +297,15 @@ class AmiProjector:
         call.completions[(completion.attempt, completion.queue)] = completion
         return {completion.call_id}
 
+    def _gap_attempt(self, pbx: str, event: AmiEventLike) -> set[str]:
+        added = gap.from_event(pbx, event)
+        assert added.entered_at is not None  # from_event requires it of this event
+        call = self._calls.setdefault((pbx, added.call_id), _Call())
+        call.added[(added.queue, added.entered_at)] = added
+        # Remembered from when it was written, like any event: prune() counts from there.
+        call.last_seen = max(call.last_seen, self._timestamp(event))
+        return {added.call_id}
+
     def _calls_of(self, pbx: str, uids: list[str], ts: float) -> set[str]:
         """Calls a channel belongs to, as the caller or as a connected agent."""
         found: set[str] = set()
@@ -251,6 +325,8 @@ class AmiProjector:
         for call_id in sorted(call_ids):
             call = self._calls[(pbx, call_id)]
             fresh = derive_attempts(pbx, call_id, call.events.values(), channel)
+            if call.added:
+                fresh = gap_unseen.merge(fresh, call.added.values())
             if call.completions:
                 fresh = [gap.apply(a, call.completions.get((a.attempt, a.queue))) for a in fresh]
             old = call.attempts

@@ -40,10 +40,11 @@ import dataclasses
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import ClassVar, Final
 
 from hotline.kpi import facts
 from hotline.kpi.facts import QueueAttempt
+from hotline.kpi.line_errors import PbxLineError
 
 MEMBER_VERBS: Final = frozenset(
     {"PAUSE", "UNPAUSE", "PAUSEALL", "UNPAUSEALL", "ADDMEMBER", "REMOVEMEMBER", "PENALTY"}
@@ -67,15 +68,10 @@ _CALL_VERBS: Final = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
-class QueueLogError:
-    """A line that could not be read; the rest of the log still is."""
+class QueueLogError(PbxLineError):
+    """A queue_log line that could not be read; the rest of the log still is."""
 
-    line_no: int
-    line: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"queue_log line {self.line_no}: {self.reason}: {self.line[:200]!r}"
+    file_kind: ClassVar[str] = "queue_log"
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,10 @@ would stay ``waiting`` (or answered with no end) in the projection. After every 
    derives from the AMI events. So the live projection, the warm-up after a restart and
    ``hotline rebuild`` all read the same log and agree. The completion only fills what AMI did
    not see: once AMI's own events end the attempt, they win. Applying it twice changes nothing.
+4. Attempts AMI never saw at all (the caller entered a queue during the gap: a new call, or the
+   second queue of a call transferred meanwhile) are found by :mod:`hotline.kpi.gap_unseen` and
+   travel as a *whole* attempt: the same fields plus the entry (``EnteredAt``, ``Position``,
+   ``CallerIDNum``) in a :data:`EVENT_ATTEMPT` event, which the projector adds to the call.
 
 An attempt completed this way keeps ``source='ami'`` and carries ``completed_from`` (``queue_log``
 or ``cdr``); the KPIs count it like any other.
@@ -34,6 +38,8 @@ from hotline.kpi.facts import QueueAttempt
 
 EVENT: Final = "HotlineGapCompletion"
 """Name of the synthetic event written to the event log for each completion."""
+EVENT_ATTEMPT: Final = "HotlineGapAttempt"
+"""Name of the synthetic event carrying a whole attempt AMI never saw (entry included)."""
 ENTRY_SLACK_S: Final = 2.0
 """queue_log and CDR times are whole seconds (``time(NULL)``); AMI's carry microseconds."""
 
@@ -52,8 +58,11 @@ _HEADERS: Final = (
     ("CompletedBy", "completed_by"),
     ("TransferTarget", "transfer_target"),
     ("RingNoAnswer", "ring_no_answer"),
+    ("EnteredAt", "entered_at"),
+    ("Position", "position"),
+    ("CallerIDNum", "caller_number"),
 )
-_NUMBERS: Final = frozenset({"ended_at", "wait_s", "connected_at", "handle_s"})
+_NUMBERS: Final = frozenset({"ended_at", "wait_s", "connected_at", "handle_s", "entered_at"})
 _CHANNEL_SUFFIX: Final = re.compile(r"-[0-9a-fA-F]{8}$")
 
 
@@ -80,10 +89,19 @@ class GapCompletion:
     completed_by: str | None = None
     transfer_target: str | None = None
     ring_no_answer: int | None = None
+    entered_at: float | None = None
+    """Set only for a whole attempt AMI never saw (:data:`EVENT_ATTEMPT`): when the caller joined."""
+    position: int | None = None
+    caller_number: str | None = None
 
     @property
     def key(self) -> tuple[str, str, int]:
         return (self.pbx, self.call_id, self.attempt)
+
+    @property
+    def whole(self) -> bool:
+        """A whole attempt AMI never saw, rather than the end of one it did."""
+        return self.entered_at is not None
 
 
 # --- which attempts ----------------------------------------------------------------------------
@@ -247,7 +265,7 @@ def _text(value: object) -> str:
 def to_headers(completion: GapCompletion, at: float) -> tuple[tuple[str, str], ...]:
     """The event-log form of a completion (``Timestamp`` = when it was decided)."""
     return (
-        ("Event", EVENT),
+        ("Event", EVENT_ATTEMPT if completion.whole else EVENT),
         ("Timestamp", f"{at:.6f}"),
         *((header, _text(getattr(completion, name))) for header, name in _HEADERS),
     )
@@ -266,8 +284,11 @@ def _number(raw: str, header: str) -> float | None:
 
 
 def from_event(pbx: str, event: EventLike) -> GapCompletion:
-    """Read a completion back from its event; ValueError naming the bad header."""
+    """Read a completion (or a whole attempt) back from its event; ValueError naming the bad header."""
     raw = {name: (event.get(header) or "").strip() for header, name in _HEADERS}
+    whole = event.get("Event") == EVENT_ATTEMPT
+    if whole and not raw["entered_at"]:
+        raise ValueError(f"{EVENT_ATTEMPT} without EnteredAt")
     for required in ("call_id", "queue", "attempt", "completed_from", "outcome"):
         if not raw[required]:
             header = next(h for h, n in _HEADERS if n == required)
@@ -281,10 +302,11 @@ def from_event(pbx: str, event: EventLike) -> GapCompletion:
     try:
         attempt = int(raw["attempt"])
         rung = int(raw["ring_no_answer"]) if raw["ring_no_answer"] else None
+        position = int(raw["position"]) if raw["position"] else None
     except ValueError:
-        raise ValueError(f"{EVENT}: Attempt or RingNoAnswer is not a whole number") from None
-    if attempt < 1 or (rung is not None and rung < 0):
-        raise ValueError(f"{EVENT}: Attempt {attempt} or RingNoAnswer {rung} out of range")
+        raise ValueError(f"{EVENT}: Attempt, RingNoAnswer or Position is not a whole number") from None
+    if attempt < 1 or (rung is not None and rung < 0) or (position is not None and position < 0):
+        raise ValueError(f"{EVENT}: Attempt {attempt}, RingNoAnswer {rung} or Position out of range")
     times = {name: _number(raw[name], name) for name in _NUMBERS}
     return GapCompletion(
         pbx=pbx,
@@ -302,6 +324,9 @@ def from_event(pbx: str, event: EventLike) -> GapCompletion:
         completed_by=raw["completed_by"] or None,
         transfer_target=raw["transfer_target"] or None,
         ring_no_answer=rung,
+        entered_at=times["entered_at"] if whole else None,
+        position=position,
+        caller_number=raw["caller_number"] or None,
     )
 
 
@@ -316,7 +341,7 @@ def apply(attempt: QueueAttempt, completion: GapCompletion | None) -> QueueAttem
     time) and takes the end. Agent hold during the gap is unknown, so an answered attempt
     completed this way has ``hold_s`` None (its talk time is then its handle time).
     """
-    if completion is None or completion.queue != attempt.queue or not is_open(attempt):
+    if completion is None or completion.whole or completion.queue != attempt.queue or not is_open(attempt):
         return attempt
     if attempt.outcome == facts.ANSWERED:
         if completion.outcome != facts.ANSWERED or completion.ended_at is None:
@@ -358,6 +383,7 @@ def apply(attempt: QueueAttempt, completion: GapCompletion | None) -> QueueAttem
 __all__ = [
     "ENTRY_SLACK_S",
     "EVENT",
+    "EVENT_ATTEMPT",
     "GapCompletion",
     "agent_names",
     "apply",

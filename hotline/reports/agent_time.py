@@ -12,11 +12,19 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from hotline.kpi.agent_definitions import agent_times, totals
+from hotline.kpi.agent_definitions import AgentTime, agent_times, totals
 from hotline.kpi.agent_spans import AgentSpan
 from hotline.kpi.definitions import BY_AGENT, PER_ATTEMPT, summarize
 from hotline.reports.model import Report, bucket_starts
 from hotline.wfm.forecast import day_bounds
+
+
+def period_window(report: Report, tz: ZoneInfo) -> tuple[float, float, list[float]]:
+    """(start, end, bucket starts) of the report's period."""
+    period = report.period
+    since, _ = day_bounds(period.first_day, tz)
+    _, end = day_bounds(period.end_day - timedelta(days=1), tz)
+    return since, end, bucket_starts(period, tz)
 
 
 def add_agent_time(
@@ -33,12 +41,16 @@ def add_agent_time(
     """
     if report.by != BY_AGENT:
         return report
-    period = report.period
-    since, _ = day_bounds(period.first_day, tz)
-    _, end = day_bounds(period.end_day - timedelta(days=1), tz)
+    since, end, starts = period_window(report, tz)
     rows = [s for s in spans if keep is None or keep(s)]
-    starts = bucket_starts(period, tz)
     per_bucket = agent_times(rows, since, min(until, end), starts=starts) if min(until, end) > since else {}
+    return add_bucket_time(report, per_bucket)
+
+
+def add_bucket_time(report: Report, per_bucket: dict[str, dict[float, AgentTime]]) -> Report:
+    """``report`` with the agents' time already computed per bucket (the sweep's or the rollup's)."""
+    if report.by != BY_AGENT:
+        return report
     report.agent_time = totals(per_bucket)
     report.agent_time_buckets = per_bucket
     missing = sorted(set(report.agent_time) - set(report.groups))

@@ -10,11 +10,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from hotline.config import Config, ConfigError
-from hotline.kpi.agent_spans import AgentSpan
 from hotline.kpi.definitions import BY_AGENT, GROUPINGS
 from hotline.kpi.facts import QueueAttempt
 from hotline.kpi.intervals import zone
-from hotline.reports.agent_time import add_agent_time
 from hotline.reports.csvfiles import write_csv
 from hotline.reports.html import render
 from hotline.reports.model import DAILY, PERIODS, Report, Targets, build_report, period_of
@@ -49,7 +47,7 @@ def _formats(text: str) -> set[str]:
 async def run(cfg: Config, args: argparse.Namespace) -> int:
     """Write the report files and print their paths; returns the exit code."""
     from hotline.reports.facts import load_facts
-    from hotline.rollup import agent_store
+    from hotline.reports.kpis import with_period_agent_time
     from hotline.store import db
 
     try:
@@ -68,8 +66,6 @@ async def run(cfg: Config, args: argparse.Namespace) -> int:
     show = not args.no_progress and args.period != DAILY
     days = period.days
     attempts: list[QueueAttempt] = []
-    spans: list[AgentSpan] = []
-    open_until = time.time()
     engine = db.create_engine(cfg.store.url)
     loading = Progress(f"loading {period.label}", len(days), enabled=show)
     try:
@@ -79,12 +75,6 @@ async def run(cfg: Config, args: argparse.Namespace) -> int:
             since, until = day_bounds(one_day, tz)
             attempts.extend(await load_facts(engine, since, until, pbx=args.pbx))
             loading.update(number)
-        if args.by == BY_AGENT:
-            first, _ = day_bounds(days[0], tz)
-            _, last = day_bounds(days[-1], tz)
-            spans = await agent_store.load_spans(engine, first, last, pbx=args.pbx)
-            known = await agent_store.last_moment(engine, args.pbx)
-            open_until = agent_store.window_end(last, known, time.time())
     finally:
         loading.close()
         await engine.dispose()
@@ -107,7 +97,12 @@ async def run(cfg: Config, args: argparse.Namespace) -> int:
         progress=lambda done, total: _advance(grouping, done, total),
     )
     grouping.close()
-    add_agent_time(report, spans, tz, until=open_until)
+    if args.by == BY_AGENT:
+        engine = db.create_engine(cfg.store.url)
+        try:
+            await with_period_agent_time(engine, report, tz, pbx=args.pbx)
+        finally:
+            await engine.dispose()
     written = await asyncio.to_thread(write_files, report, out, formats, tz)
     for path in written:
         print(path)

@@ -37,16 +37,21 @@ from hotline.kpi.facts import QueueAttempt
 from hotline.kpi.intervals import parse_interval, zone
 from hotline.kpi.report import ReportOptions
 from hotline.reports import model
-from hotline.reports.agent_time import add_agent_time
 from hotline.reports.attempts import load_window
 from hotline.reports.csvfiles import BUCKETS, GROUPS, TABLES, csv_tables
 from hotline.reports.facts import load_facts
 from hotline.reports.html import render
-from hotline.reports.kpis import kpi_json, normalized, rollups_refusal, store_kpis, with_agent_times
+from hotline.reports.kpis import (
+    kpi_json,
+    normalized,
+    rollups_refusal,
+    store_kpis,
+    with_agent_times,
+    with_period_agent_time,
+)
 from hotline.reports.openapi import FRAGMENT
 from hotline.reports.team_view import NOT_A_TEAM_FIGURE, team_kpis, team_report
 from hotline.reports.teams import TeamDirectory, load_team_directory
-from hotline.rollup import agent_store
 from hotline.web.app import add_openapi
 from hotline.wfm.forecast import day_bounds
 
@@ -186,14 +191,12 @@ async def _report(request: web.Request) -> web.Response:
     directory = await load_team_directory(engine) if team or by == model.BY_TEAM else TeamDirectory(())
     report = await asyncio.to_thread(_build, cfg, period, attempts, directory, by, team)
     if report.by == BY_AGENT:
-        spans = await agent_store.load_spans(engine, since, until, pbx=query.get("pbx"))
-        known = await agent_store.last_moment(engine, query.get("pbx"))
 
         def in_team(span: AgentSpan) -> bool:
-            return team is None or same_name(directory.team_of(span.agent, span.interface, span.pbx), team)
+            return same_name(directory.team_of(span.agent, span.interface, span.pbx), team)
 
-        open_until = agent_store.window_end(until, known, time.time())
-        await asyncio.to_thread(add_agent_time, report, spans, tz, until=open_until, keep=in_team)
+        keep = in_team if team is not None else None
+        await with_period_agent_time(engine, report, tz, pbx=query.get("pbx"), keep=keep)
     stem = f"{period.kind}-{period.label}"
     if fmt == "html":
         page = await asyncio.to_thread(render, report, time.time(), tz)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
-from sqlalchemy import and_, delete, func, select, tuple_
+from sqlalchemy import and_, bindparam, delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hotline.kpi import facts
 from hotline.kpi.agent_spans import LOGIN, PAUSE, AgentSpan, prefer_ami
 from hotline.rollup.agent_tables import agent_session
+from hotline.rollup.agent_time_marks import ChangedRow, mark_changed
 from hotline.store.events import AMI_EVENT
 
 _CHUNK: Final = 500
@@ -51,13 +52,19 @@ def _span(row: Any) -> AgentSpan:
 async def write_spans(
     connection: AsyncConnection, upserts: Iterable[AgentSpan], deletes: Iterable[SpanKey] = ()
 ) -> int:
-    """Delete ``deletes`` and insert-or-replace ``upserts`` (the caller's transaction); rows written."""
+    """Delete ``deletes`` and insert-or-replace ``upserts`` (the caller's transaction); rows written.
+
+    The agents touched are marked for the agent time rollup first (:mod:`hotline.rollup.agent_time_marks`).
+    """
     gone = sorted(set(deletes))
     table = agent_session
     key = tuple_(*(table.c[name] for name in _KEY))
+    latest = {span.key: span for span in upserts}
+    changed: list[ChangedRow] = [(*k, None) for k in gone]
+    changed += [(*k, span.started_at) for k, span in latest.items()]
+    await mark_changed(connection, changed)
     for start in range(0, len(gone), _CHUNK):
         await connection.execute(delete(table).where(key.in_(gone[start : start + _CHUNK])))
-    latest = {span.key: span for span in upserts}
     rows = [_row(span) for span in latest.values()]
     if not rows:
         return len(gone)
@@ -87,42 +94,106 @@ async def load_spans(
     source: str | None = None,
 ) -> list[AgentSpan]:
     """The spans touching ``[since, until)``: of one ``source``, or one source per stretch of time
-    (:func:`prefer_ami`)."""
+    (:func:`prefer_ami`, decided on whole spans: see :func:`read_spans`)."""
+    async with engine.connect() as connection:
+        return await read_spans(connection, since, until, pbx=pbx, source=source)
+
+
+_COLUMNS: Final = (*_KEY, "started_at", "ended_at", "reason", "interface")
+
+
+async def read_spans(
+    connection: AsyncConnection,
+    since: float | None,
+    until: float | None,
+    *,
+    pbx: str | None = None,
+    source: str | None = None,
+    agents: Sequence[str] | None = None,
+) -> list[AgentSpan]:
+    """:func:`load_spans` on ``connection``, of ``agents`` only when given.
+
+    Whether a queue_log login or pause counts depends on every AMI span overlapping it, also one
+    lying wholly outside the window: those are read too (a second query, only when queue_log
+    spans are there), so a span counts or not whatever window asks, and left out after the choice.
+    """
     table = agent_session
     where: list[Any] = []
-    if until is not None:
-        where.append(table.c.started_at < until)
     if pbx is not None:
         where.append(table.c.pbx == pbx)
     if source is not None:
         where.append(table.c.source == source)
-    columns = [table.c[name] for name in (*_KEY, "started_at", "ended_at", "reason", "interface")]
-    queries = [select(*columns).where(*where, table.c.ended_at.is_(None))]
+    if agents is not None:
+        where.append(table.c.agent.in_(bindparam("agents", expanding=True)))
+    params = {"agents": list(agents)} if agents is not None else {}
+    columns = [table.c[n] for n in _COLUMNS]
+    begun = [] if until is None else [table.c.started_at < until]
+    # Two index range reads (ended_at > since, ended_at IS NULL) instead of one OR the planner may scan.
+    queries = [select(*columns).where(*where, *begun, table.c.ended_at.is_(None))]
     if since is None:
-        queries.append(select(*columns).where(*where, table.c.ended_at.is_not(None)))
+        queries.append(select(*columns).where(*where, *begun, table.c.ended_at.is_not(None)))
     else:
-        # Two index range reads (ended_at > since, ended_at IS NULL) instead of one OR the planner may scan.
-        queries.append(select(*columns).where(*where, table.c.ended_at > since))
+        # "+ 0": the range read on ended_at, never the one of every span begun before ``until``.
+        begun = [] if until is None else [table.c.started_at + 0 < until]
+        queries.append(select(*columns).where(*where, *begun, table.c.ended_at > since))
     spans: list[AgentSpan] = []
-    async with engine.connect() as connection:
-        for query in queries:
-            # Plain tuples in column order: a month is some 100,000 rows.
-            for (
-                pbx_,
-                source_,
-                kind,
-                agent,
-                ref,
-                started,
-                ended,
-                reason,
-                interface,
-            ) in await connection.execute(query):
-                spans.append(
-                    AgentSpan(pbx_, agent, kind, float(started), None if ended is None else float(ended),
-                              reason, ref, interface, source_)
-                )  # fmt: skip
-    return prefer_ami(spans)
+    for query in queries:
+        spans += await _read(connection, query, params)
+    if source is not None:
+        return spans
+    outside = await _ami_overlapping(connection, spans, since, until, pbx)
+    if not outside:
+        return prefer_ami(spans)
+    extra = {span.key for span in outside}
+    return [span for span in prefer_ami([*spans, *outside]) if span.key not in extra]
+
+
+async def _read(connection: AsyncConnection, query: Any, params: dict[str, Any]) -> list[AgentSpan]:
+    spans: list[AgentSpan] = []
+    # Plain tuples in column order: a month is some 100,000 rows.
+    for pbx, source, kind, agent, ref, started, ended, reason, interface in await connection.execute(
+        query, params
+    ):
+        spans.append(
+            AgentSpan(pbx, agent, kind, float(started), None if ended is None else float(ended),
+                      reason, ref, interface, source)
+        )  # fmt: skip
+    return spans
+
+
+async def _ami_overlapping(
+    connection: AsyncConnection,
+    spans: Sequence[AgentSpan],
+    since: float | None,
+    until: float | None,
+    pbx: str | None,
+) -> list[AgentSpan]:
+    """The AMI logins and pauses outside ``[since, until)`` that may overlap queue_log ones of ``spans``."""
+    counted = [s for s in spans if s.source != facts.SOURCE_AMI and s.kind in (LOGIN, PAUSE)]
+    if not counted:
+        return []
+    low = min(s.started_at for s in counted)
+    high = max(math.inf if s.ended_at is None else s.ended_at for s in counted)
+    table = agent_session
+    where: list[Any] = [
+        table.c.source == facts.SOURCE_AMI,
+        table.c.kind.in_((LOGIN, PAUSE)),
+        table.c.agent.in_(bindparam("agents", expanding=True)),
+    ]
+    if pbx is not None:
+        where.append(table.c.pbx == pbx)
+    sides: list[list[Any]] = []
+    if since is not None and low < since:  # ended before the window, after the earliest start
+        sides.append([table.c.ended_at > low, table.c.ended_at <= since])
+    if until is not None and high > until:  # began after the window, before the latest end
+        sides.append([table.c.started_at >= until, *([table.c.started_at < high] if high < math.inf else [])])
+    params = {"agents": sorted({s.agent for s in counted})}
+    outside: list[AgentSpan] = []
+    for side in sides:
+        outside += await _read(
+            connection, select(*(table.c[n] for n in _COLUMNS)).where(*where, *side), params
+        )
+    return outside
 
 
 async def open_spans(engine: AsyncEngine, source: str = facts.SOURCE_AMI) -> list[AgentSpan]:
@@ -160,19 +231,24 @@ async def last_moment(engine: AsyncEngine, pbx: str | None = None) -> float | No
     ``Timestamp`` wins over the receive time, which an ingested capture's list items (no
     Timestamp) take from the day they were ingested.
     """
+    async with engine.connect() as connection:
+        return await last_moment_in(connection, pbx)
+
+
+async def last_moment_in(connection: AsyncConnection, pbx: str | None = None) -> float | None:
+    """:func:`last_moment` on ``connection``."""
     table = agent_session
     newest = select(AMI_EVENT.c.event_ts, AMI_EVENT.c.received_at).order_by(AMI_EVENT.c.id.desc()).limit(200)
     span_where = [table.c.pbx == pbx] if pbx is not None else []
     if pbx is not None:
         newest = newest.where(AMI_EVENT.c.pbx == pbx)
-    async with engine.connect() as connection:
-        recent = (await connection.execute(newest)).all()
-        started = (
-            await connection.execute(select(func.max(table.c.started_at)).where(*span_where))
-        ).scalar_one_or_none()
-        ended = (
-            await connection.execute(select(func.max(table.c.ended_at)).where(*span_where))
-        ).scalar_one_or_none()
+    recent = (await connection.execute(newest)).all()
+    started = (
+        await connection.execute(select(func.max(table.c.started_at)).where(*span_where))
+    ).scalar_one_or_none()
+    ended = (
+        await connection.execute(select(func.max(table.c.ended_at)).where(*span_where))
+    ).scalar_one_or_none()
     stamps = [float(ts) for ts, _ in recent if ts is not None]
     event_time = max(stamps) if stamps else max((float(r) for _, r in recent), default=None)
     known = [float(v) for v in (event_time, started, ended) if v is not None]
@@ -214,8 +290,10 @@ __all__ = [
     "forget",
     "interface_names",
     "last_moment",
+    "last_moment_in",
     "load_spans",
     "open_spans",
+    "read_spans",
     "window_end",
     "write_spans",
 ]

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hotline.kpi.agent_queue_log import sessions_from_queue_log
 from hotline.kpi.from_queue_log import QueueLogError, parse_queue_log
 from hotline.rollup.agent_store import interface_names, write_spans
+from hotline.rollup.agent_time import refresh
 from hotline.rollup.tables import queue_log_import
 from hotline.rollup.writer import RollupWriter
 
@@ -122,6 +123,7 @@ async def ingest_queue_log(
     sessions = sessions_from_queue_log(parsed, pbx=pbx, names=await interface_names(engine, pbx))
     async with engine.begin() as connection:
         await write_spans(connection, sessions.spans)
+    await refresh(engine)  # the agent time rollup of the agents the file names
     lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
     await _remember(engine, pbx, name, len(data), digest, lines, len(parsed.attempts))
     return IngestResult(

@@ -179,7 +179,7 @@ async def rollup_report(engine: AsyncEngine, options: ReportOptions, *, pbx: str
     (see :class:`hotline.rollup.contrib.Thresholds`).
     """
     _check(options)
-    with _collector_paused():
+    with collector_paused():
         return await _report(engine, options, pbx)
 
 
@@ -217,7 +217,7 @@ _paused_here = False
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """No cyclic garbage collection while a report runs.
 
     A month of 15-minute intervals makes ~15,000 short-lived containers (rows, sums, figures), all

@@ -8,6 +8,7 @@ the durable event log.
 3. Replay the event log in order through fresh projectors, writing the changed attempts (and
    their rollup differences) and the changed agent spans every few thousand events, exactly as
    the live service does.
+4. Roll up the agents' time again from all of ``agent_session`` (:mod:`hotline.rollup.agent_time`).
 
 Running it twice gives the same tables; an interrupted run leaves a partial projection that the
 next run replaces. Stop ``hotline serve`` first: the service would keep writing what it projects
@@ -27,6 +28,7 @@ from hotline.kpi.facts import SOURCE_AMI, QueueAttempt
 from hotline.kpi.from_ami import AmiProjector
 from hotline.logs import get_logger
 from hotline.rollup import agent_store
+from hotline.rollup.agent_time import rebuild_agent_time
 from hotline.rollup.agent_writer import AgentSessionWriter
 from hotline.rollup.contrib import as_attempt
 from hotline.rollup.tables import kpi_rollup
@@ -116,6 +118,7 @@ async def rebuild(
             await flush()
             projector.prune(stored.received_at - MEMORY_S)
     await flush()
+    await rebuild_agent_time(engine)
     return RebuildResult(done, written, kept, errors + sessions.errors, spans)
 
 

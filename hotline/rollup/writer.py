@@ -13,6 +13,21 @@ call, that row's maximum is computed again from the stored attempts (rare: a wai
 Listeners (the wallboard) get each committed difference, under a lock that
 :meth:`RollupWriter.read_and_listen` also takes, so a reader that loads the rollups and then
 follows the differences never counts one twice nor misses one.
+
+Another projection of the same batch (the agent sessions, :class:`SharedWrite`) may write its
+rows in the same transaction: one commit per batch instead of two, and on SQLite (which syncs
+the WAL at every commit) a commit is the dearest statement of a batch. A transaction that fails
+loses nothing: its attempts are kept and written with the next :meth:`RollupWriter.apply` (a
+newer version of the same attempt replaces the kept one), the shared writer keeps its rows the
+same way, and the listeners hear only of committed differences. When only the shared rows fail,
+the attempts and rollups are committed without them.
+
+A row the database refuses every time (a poison row) must not hold back every later batch: after
+:data:`POISON_AFTER` failed transactions in a row, the kept attempts are written one call per
+transaction and the shared writer's rows one at a time (:meth:`SharedWrite.salvage`). Only what
+fails alone while the rest commits is dropped, logged with its keys and counted: the event log
+still holds its events, so ``hotline rebuild`` projects it again once the cause is fixed. When
+everything fails (the database itself is away), nothing is dropped.
 """
 
 from __future__ import annotations
@@ -22,7 +37,7 @@ import functools
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from sqlalchemy import Table, and_, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -57,9 +72,38 @@ from hotline.store.repo import attempt_row
 log = get_logger("hotline.rollup")
 
 ATTEMPT: Final[Table] = Base.metadata.tables[QueueAttemptRow.__tablename__]
+POISON_AFTER: Final = 3
+"""Failed transactions in a row after which the kept rows are written one by one (a poison row)."""
 _CHUNK: Final = 500
 CallKey = tuple[str, str]
 Listener = Callable[[Mapping[RowKey, Vector]], None]
+AttemptKey = tuple[str, str, int, str]
+
+
+class SharedWrite(Protocol):
+    """A writer whose rows go into the rollups' transaction (:meth:`RollupWriter.apply`)."""
+
+    def pending(self) -> bool:
+        """True when it has rows to write."""
+        ...
+
+    async def write_in(self, connection: AsyncConnection) -> int:
+        """Write the pending rows inside ``connection``'s transaction (kept until :meth:`committed`)."""
+        ...
+
+    def committed(self) -> None:
+        """The transaction of the last :meth:`write_in` committed: those rows are written."""
+        ...
+
+    async def salvage(self, engine: AsyncEngine) -> int:
+        """Write the pending rows one transaction each and drop those that fail alone (logged);
+        nothing is dropped when none can be written. Returns the rows written or dropped (0: none
+        could be written, all are kept)."""
+        ...
+
+
+class _SharedWriteFailed(Exception):
+    """A :class:`SharedWrite`'s rows failed (the cause); the transaction is rolled back."""
 
 
 def _insert(connection: AsyncConnection, table: Table) -> Any:
@@ -74,6 +118,15 @@ class RollupWriter:
         self.thresholds = thresholds or Thresholds()
         self._listeners: list[Listener] = []
         self._lock = asyncio.Lock()
+        self._unwritten: dict[AttemptKey, QueueAttempt] = {}
+        """Attempts of a transaction that failed: written with the next :meth:`apply`."""
+        self.shared_errors = 0
+        """Writes of a :class:`SharedWrite` that failed (its rows kept for the next batch)."""
+        self._shared_failing = 0
+        self._failing = 0
+        """Transactions failed in a row (see :data:`POISON_AFTER`)."""
+        self.dropped_attempts = 0
+        """Attempts the database refused alone, dropped after :data:`POISON_AFTER` failures."""
 
     @classmethod
     def from_config(cls, kpi: KpiConfig) -> RollupWriter:
@@ -87,25 +140,117 @@ class RollupWriter:
         if listener in self._listeners:
             self._listeners.remove(listener)
 
-    async def apply(self, engine: AsyncEngine, attempts: Iterable[object]) -> int:
-        """Upsert ``attempts`` (QueueAttempt-like) and update the rollups; returns how many were given."""
-        changed: dict[tuple[str, str, int, str], QueueAttempt] = {}
-        for item in attempts:
-            attempt = as_attempt(item)
-            changed[(attempt.pbx, attempt.call_id, attempt.attempt, attempt.source)] = attempt
-        if not changed:
-            return 0
+    async def apply(
+        self, engine: AsyncEngine, attempts: Iterable[object], *, also: SharedWrite | None = None
+    ) -> int:
+        """Upsert ``attempts`` (QueueAttempt-like) and update the rollups; returns how many were given.
+
+        ``also`` writes its pending rows in the same transaction (even when there are no attempts).
+        If the transaction fails, the error is raised and nothing is lost: see the module docstring.
+        """
         async with self._lock:
-            # Read first, then a transaction that only writes: on SQLite (WAL) a transaction that
-            # reads and then writes fails at once if another connection wrote in between, while
-            # a writing one waits its turn. This writer's lock keeps the read current: only it
-            # writes queue_attempt and kpi_rollup in this process.
-            async with engine.connect() as connection:
-                stored = await _stored_attempts(connection, {(a.pbx, a.call_id) for a in changed.values()})
-            async with engine.begin() as connection:
-                delta = await self._write(connection, list(changed.values()), stored)
+            changed = self._unwritten
+            self._unwritten = {}
+            for item in attempts:
+                attempt = as_attempt(item)
+                changed[(attempt.pbx, attempt.call_id, attempt.attempt, attempt.source)] = attempt
+            shared = also is not None and also.pending()
+            if not changed and not shared:
+                return 0
+            try:
+                delta = await self._transaction(engine, list(changed.values()), also if shared else None)
+            except BaseException:
+                self._unwritten = changed
+                self._failing += 1
+                if self._failing >= POISON_AFTER:
+                    await self._salvage(engine)
+                raise
+            self._failing = 0
             self._notify(delta)
         return len(changed)
+
+    async def _salvage(self, engine: AsyncEngine) -> None:
+        """Write the kept attempts one call per transaction; drop the calls refused alone.
+
+        Called with the lock held after :data:`POISON_AFTER` failed transactions in a row.
+        """
+        calls: dict[CallKey, list[QueueAttempt]] = defaultdict(list)
+        for attempt in self._unwritten.values():
+            calls[(attempt.pbx, attempt.call_id)].append(attempt)
+        refused: list[CallKey] = []
+        written = 0
+        error = ""
+        for call, attempts in calls.items():
+            try:
+                delta = await self._commit(engine, attempts, None)
+            except Exception as exc:  # this call, or the database: told apart below
+                refused.append(call)
+                error = f"{type(exc).__name__}: {exc}"
+                continue
+            written += 1
+            for attempt in attempts:
+                self._unwritten.pop((attempt.pbx, attempt.call_id, attempt.attempt, attempt.source), None)
+            self._notify(delta)
+        if written == 0:
+            return  # nothing could be written: the database is away, keep everything
+        for pbx, call_id in refused:
+            for key in [k for k in self._unwritten if k[0] == pbx and k[1] == call_id]:
+                del self._unwritten[key]
+                self.dropped_attempts += 1
+        self._failing = 0
+        if refused:
+            log.error("attempts the database refuses were dropped; `hotline rebuild` projects them again",
+                      calls=[f"{pbx}/{call_id}" for pbx, call_id in refused[:20]], error=error)  # fmt: skip
+
+    async def _transaction(
+        self, engine: AsyncEngine, attempts: list[QueueAttempt], also: SharedWrite | None
+    ) -> dict[RowKey, Vector]:
+        """Commit the attempts, their rollup difference and ``also``'s rows; the difference.
+
+        If only ``also``'s rows fail, the attempts and rollups are committed again without them
+        (a fault in one projection must not stop the KPIs; its rows wait for the next batch).
+        Trying everything in one transaction first spares the common case a savepoint.
+        """
+        try:
+            return await self._commit(engine, attempts, also)
+        except _SharedWriteFailed as failed:
+            self.shared_errors += 1
+            self._shared_failing += 1
+            if self._shared_failing == 1:  # once per streak: a batch a second would flood the log
+                cause = failed.__cause__
+                log.error("rows sharing the rollup transaction failed; kept and retried with each batch",
+                          writer=type(also).__name__, error=f"{type(cause).__name__}: {cause}")  # fmt: skip
+            if also is not None and self._shared_failing >= POISON_AFTER and await also.salvage(engine):
+                self._shared_failing = 0
+        return await self._commit(engine, attempts, None) if attempts else {}
+
+    async def _commit(
+        self, engine: AsyncEngine, attempts: list[QueueAttempt], also: SharedWrite | None
+    ) -> dict[RowKey, Vector]:
+        delta: dict[RowKey, Vector] = {}
+        async with engine.begin() as connection:
+            if attempts:
+                # On SQLite the read shares the connection but not the write transaction: the
+                # driver begins that at the first write, so the read is no stale snapshot that a
+                # write must then upgrade (refused at once if another connection wrote in between,
+                # where a writing transaction waits its turn); PostgreSQL reads committed rows
+                # anyway. This writer's lock keeps the read current: only it writes
+                # queue_attempt and kpi_rollup in this process.
+                stored = await _stored_attempts(connection, {(a.pbx, a.call_id) for a in attempts})
+                delta = await self._write(connection, attempts, stored)
+            if also is not None:
+                try:
+                    await also.write_in(connection)
+                except Exception as exc:
+                    raise _SharedWriteFailed from exc
+        if also is not None:
+            also.committed()
+            if self._shared_failing:
+                log.info(
+                    "rows sharing the rollup transaction written again", failed_batches=self._shared_failing
+                )
+                self._shared_failing = 0
+        return delta
 
     async def apply_in(
         self, connection: AsyncConnection, attempts: list[QueueAttempt]

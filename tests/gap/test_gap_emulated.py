@@ -24,6 +24,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hotline import names
 from hotline.cli import main
 from hotline.compose import Runtime
 from hotline.config import AgiConfig, Config, HttpConfig, StoreConfig
@@ -352,3 +353,74 @@ async def test_unresolved_until_the_file_appears(tmp_path: Path) -> None:
         await _finish(site, calls)
     finally:
         await site.stop()
+
+
+async def test_calls_in_a_queue_only_during_the_gap_are_added_and_reconcile(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """F is answered, then blind-transferred into sapa-helpdesk while the link is down (its second
+    attempt is lost to AMI); E calls, queues and hangs up entirely inside the gap. After the
+    reconnect both come from queue_log as AMI attempts, so the store's KPIs equal the queue_log's."""
+    site = await _start(tmp_path)
+    url = site.config.store.url
+    emulator = site.emulator
+    try:
+        transferred = emulator.start_call(
+            CallScript(
+                "081200000006", "Fajar", digits="1", blind_transfer_to_queue=names.QUEUE_SAPA_HELPDESK,
+                blind_transfer_at_s=15, caller_hangs_up_after_s=60,
+            )
+        )  # fmt: skip
+        await _until(
+            lambda: any(a.outcome == facts.ANSWERED for a in site.runtime.projector.attempts()), "F answered"
+        )
+        await _drop_link(site)
+        unseen = emulator.start_call(
+            CallScript("081200000005", "Eka", digits="1", caller_hangs_up_after_s=50)
+        )
+        f, e = await asyncio.gather(transferred, unseen)
+        assert f.queues == ["cc-informasi", names.QUEUE_SAPA_HELPDESK] and e.queues
+        await _restore_link(site, _passes(site))
+        assert site.runtime.gapfill is not None
+        report = site.runtime.gapfill.last_report[PBX]
+        assert (report.ended, report.completed, report.added) == (
+            1,
+            {facts.FROM_QUEUE_LOG: 1},
+            {facts.FROM_QUEUE_LOG: 2},
+        )
+        rows = sorted(site.runtime.projector.attempts(), key=lambda a: (a.call_id, a.attempt))
+        assert [(a.call_id, a.attempt, a.queue, a.source, a.completed_from) for a in rows] == sorted(
+            [
+                (f.uniqueid, 1, "cc-informasi", facts.SOURCE_AMI, facts.FROM_QUEUE_LOG),
+                (f.uniqueid, 2, names.QUEUE_SAPA_HELPDESK, facts.SOURCE_AMI, facts.FROM_QUEUE_LOG),
+                (e.uniqueid, 1, e.queues[0], facts.SOURCE_AMI, facts.FROM_QUEUE_LOG),
+            ]
+        )
+        # Another drop in which nothing happened: the next resync and a retry add nothing.
+        assert site.runtime.eventlog is not None
+        await site.runtime.eventlog.flush()
+        stored = await _tables(url)
+        passes = _passes(site)
+        await _drop_link(site)
+        await _restore_link(site, passes)
+        await site.runtime.gapfill.retry()
+        assert site.runtime.gapfill.last_report[PBX].added == {}
+        assert site.runtime.gapfill.added_total == {(PBX, facts.FROM_QUEUE_LOG): 2}
+        await site.runtime.eventlog.flush()
+        assert await _tables(url) == stored
+    finally:
+        await site.stop()
+
+    whole = tmp_path / "whole_queue_log"
+    whole.write_text("".join(line + "\n" for line in site.emulator.queue_log_lines), encoding="utf-8")
+    code, out = await asyncio.to_thread(
+        _cli, ["kpi", "--reconcile", "--queue-log", str(whole), "--json", "--db", url], capsys
+    )
+    result = json.loads(out)
+    assert (code, result["agree"], result["attempts_compared"]) == (0, True, 3), result
+    assert result["ami"]["offered"] == 2
+
+    stored = await _tables(url)
+    code, _ = await asyncio.to_thread(_cli, ["rebuild", "--db", url], capsys)
+    assert code == 0
+    assert await _tables(url) == stored

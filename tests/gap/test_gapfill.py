@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 from structlog.testing import capture_logs
 
 from hotline.ami.actions import ResyncSnapshot
@@ -16,6 +19,8 @@ from hotline.gapfill import GAP_CONNECTION, GapFiller, GapSources
 from hotline.kpi import facts, gap
 from hotline.kpi.from_ami import AmiProjector
 from hotline.metrics import Registry
+from hotline.store import upsert_attempts
+from hotline.store.events import StoredEvent, insert_rows, row_from_event
 
 from .conftest import PBX, Capture
 
@@ -138,3 +143,140 @@ def test_a_time_zone_that_does_not_exist_is_a_config_error() -> None:
         None,
         None,
     )
+
+
+# --- attempts AMI never saw ----------------------------------------------------------------------
+
+
+AFTER_THE_GAP = 1_795_515_000.0
+"""The link is back a few minutes after the "abandon" capture's call."""
+
+
+class ListeningLog(ProjectingLog):
+    """Like the service's EventLog: a session, and listeners told of each committed batch."""
+
+    session = "this-run"
+
+    def __init__(self, projector: AmiProjector) -> None:
+        super().__init__(projector)
+        self.listeners: list[Callable[[list[StoredEvent]], Awaitable[None]]] = []
+
+    def add_listener(self, callback: Callable[[list[StoredEvent]], Awaitable[None]]) -> None:
+        self.listeners.append(callback)
+
+    async def flush(self) -> None:
+        pending = list(self._pending)
+        await super().flush()
+        batch = [_stored(item, self.session) for item in pending]
+        for listener in self.listeners:
+            await listener(batch)
+
+
+def _stored(item: PbxEvent, session: str) -> StoredEvent:
+    stamp = item.event.get("Timestamp")
+    return StoredEvent(
+        0, item.pbx, session, item.connection, item.seq, item.received_at, item.event.name,
+        item.event.headers, item.event.get("Uniqueid"), None, float(stamp) if stamp else None,
+    )  # fmt: skip
+
+
+def _heard_before_the_call(eventlog: ProjectingLog, capture: Capture) -> None:
+    """The old connection's last event: the caller's first, before it reached the queue."""
+    first = next(e for e in capture.events() if e.get("Timestamp"))
+    stamp = float(first.get("Timestamp") or 0)
+    assert stamp < capture.queue_log()[0].entered_at
+    eventlog.append(PbxEvent(PBX, 1, 1, stamp, first))
+
+
+def _snapshot_of(connection: int) -> ResyncSnapshot:
+    return ResyncSnapshot(PBX, connection, [], [], [], [], AFTER_THE_GAP)
+
+
+async def test_a_call_in_a_queue_only_during_the_gap_is_added_once(tmp_path: Path) -> None:
+    capture = Capture("abandon")
+    shutil.copy(capture.folder / "queue_log", tmp_path / "queue_log")
+    projector = AmiProjector()
+    eventlog = ListeningLog(projector)
+    pbx = PbxConfig(name=PBX, site="jakarta", queue_log_path=str(tmp_path / "queue_log"))
+    filler = GapFiller([pbx], projector, eventlog, clock=lambda: AFTER_THE_GAP)
+    registry = Registry()
+    filler.register_metrics(registry)
+    _heard_before_the_call(eventlog, capture)
+    report = await filler.resync(_snapshot_of(2))
+    assert (report.ended, report.completed, report.added) == (0, {}, {facts.FROM_QUEUE_LOG: 1})
+    [item] = [e for e in eventlog.appended if e.connection == GAP_CONNECTION]
+    assert item.event.name == gap.EVENT_ATTEMPT
+    [attempt] = projector.attempts()
+    logged = capture.queue_log()[0]
+    assert (attempt.call_id, attempt.outcome, attempt.wait_s, attempt.entered_at) == (
+        logged.call_id,
+        facts.ABANDONED,
+        8.0,
+        logged.entered_at,
+    )
+    assert (attempt.source, attempt.completed_from) == (facts.SOURCE_AMI, facts.FROM_QUEUE_LOG)
+    assert f'hotline_gap_attempts_added_total{{pbx="{PBX}",source="queue_log"}} 1' in registry.render()
+    # A retry, and a next reconnect whose gap reaches back as far: nothing is added twice.
+    assert await filler.retry() == []
+    again = await filler.resync(_snapshot_of(3))
+    assert (again.added, len(eventlog.appended)) == ({}, 2)
+    assert filler.added_total == {(PBX, facts.FROM_QUEUE_LOG): 1}
+
+
+async def test_without_an_earlier_connection_there_is_no_gap_to_scan(tmp_path: Path) -> None:
+    """The first start ever: the queue_log's calls from before hotline ran are not AMI's to add."""
+    capture = Capture("abandon")
+    shutil.copy(capture.folder / "queue_log", tmp_path / "queue_log")
+    projector = AmiProjector()
+    pbx = PbxConfig(name=PBX, site="jakarta", queue_log_path=str(tmp_path / "queue_log"))
+    filler = GapFiller([pbx], projector, ListeningLog(projector), clock=lambda: AFTER_THE_GAP)
+    report = await filler.resync(_snapshot_of(1))
+    assert (report.added, projector.attempts()) == ({}, [])
+
+
+async def test_a_window_whose_file_is_missing_is_scanned_again(tmp_path: Path) -> None:
+    capture = Capture("abandon")
+    projector = AmiProjector()
+    eventlog = ListeningLog(projector)
+    pbx = PbxConfig(name=PBX, site="jakarta", queue_log_path=str(tmp_path / "queue_log"))
+    filler = GapFiller([pbx], projector, eventlog, clock=lambda: AFTER_THE_GAP)
+    _heard_before_the_call(eventlog, capture)
+    assert (await filler.resync(_snapshot_of(2))).added == {}
+    shutil.copy(capture.folder / "queue_log", tmp_path / "queue_log")
+    [retried] = await filler.retry()
+    assert retried.added == {facts.FROM_QUEUE_LOG: 1}
+    assert await filler.retry() == []  # the window is closed
+
+
+async def test_the_store_tells_where_the_gap_began_and_which_calls_it_holds(
+    tmp_path: Path, engine: AsyncEngine
+) -> None:
+    """After a restart only the store knows the old connection; a call it holds is not added."""
+    capture = Capture("abandon")
+    shutil.copy(capture.folder / "queue_log", tmp_path / "queue_log")
+    first = next(e for e in capture.events() if e.get("Timestamp"))
+    heard = PbxEvent(PBX, 1, 1, float(first.get("Timestamp") or 0), first)
+    async with engine.begin() as connection:
+        await insert_rows(connection, [row_from_event(heard, "earlier")])
+    logged = capture.queue_log()[0]
+
+    async def resync_after_restart() -> tuple[GapFiller, AmiProjector]:
+        projector = AmiProjector()
+        pbx = PbxConfig(name=PBX, site="jakarta", queue_log_path=str(tmp_path / "queue_log"))
+        filler = GapFiller(
+            [pbx], projector, ListeningLog(projector), clock=lambda: AFTER_THE_GAP, engine=engine
+        )
+        await filler.resync(_snapshot_of(1))
+        return filler, projector
+
+    filler, projector = await resync_after_restart()
+    assert filler.added_total == {(PBX, facts.FROM_QUEUE_LOG): 1}
+    [added] = projector.attempts()
+    # Imported by hotline ingest --queue-log: counted from there already, not added as AMI's.
+    await upsert_attempts(engine, [dataclasses.replace(logged, source=facts.SOURCE_QUEUE_LOG)])
+    filler, projector = await resync_after_restart()
+    assert (filler.added_total, projector.attempts()) == ({}, [])
+    # Stored as AMI's (the projector forgot it): known, not added again.
+    await upsert_attempts(engine, [added])
+    filler, projector = await resync_after_restart()
+    assert (filler.added_total, projector.attempts()) == ({}, [])
