@@ -119,6 +119,8 @@ class Runtime:
     _started: bool = False
     _pruner: asyncio.Task[None] | None = None
     _gap_retries: asyncio.Task[None] | None = None
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set by :meth:`stop`: the periodic jobs end after the run in progress."""
     _agent_time: asyncio.Task[None] | None = None
     """Keeps the agent time rollup current (hotline.rollup.agent_time)."""
     on_stop: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
@@ -179,7 +181,10 @@ class Runtime:
             for attempt in self._feed(stored):
                 changed[(attempt.pbx, attempt.call_id, attempt.attempt)] = attempt
         # Agent logins, pauses and calls from the same batch (hotline.rollup.agent_writer) ...
-        await self.agent_sessions.stage(self.engine, batch, changed.values())
+        try:
+            await self.agent_sessions.stage(self.engine, batch, changed.values())
+        except Exception:  # kept by the writer for the next batch; the attempts must go on
+            log.exception("agent sessions not staged; kept for the next batch")
         # ... written with the attempts and the KPI rollups that sum them: one transaction, one
         # commit per batch (hotline.rollup.writer); a failed one is kept for the next batch.
         assert self.rollups is not None
@@ -289,16 +294,20 @@ class Runtime:
     async def _start_services(self) -> None:
         assert self.eventlog is not None and self.agi_server is not None and self.app is not None
         await self.warm_up_projector()
+        self._stopping.clear()
         await self.eventlog.start()
         await self.dispatcher.start()
         self._pruner = asyncio.create_task(self._prune_forever(), name="projector-prune")
         if self.gapfill is not None:
-            self._gap_retries = asyncio.create_task(self.gapfill.run_retries(), name="gap-retries")
+            self._gap_retries = asyncio.create_task(
+                self.gapfill.run_retries(self._stopping), name="gap-retries"
+            )
         refreshed = self.metrics.counter(
             "hotline_agent_time_refreshed_total", "Agents whose time rollup was recomputed after a change"
         )
         self._agent_time = asyncio.create_task(
-            refresh_forever(self.engine, on_refresh=refreshed.inc), name="agent-time-rollup"
+            refresh_forever(self.engine, on_refresh=refreshed.inc, stopping=self._stopping),
+            name="agent-time-rollup",
         )
         self.agi_port = await self.agi_server.start()
         for feature in self.features:
@@ -320,9 +329,13 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stop in reverse: no new calls, features, links, then flush the store last (nothing lost)."""
+        # The jobs that use the store finish the run in progress (hotline.periodic); the pruner
+        # only touches memory and is cancelled.
+        self._stopping.set()
+        if self._pruner is not None:
+            self._pruner.cancel()
         for task in (self._pruner, self._gap_retries, self._agent_time):
             if task is not None:
-                task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
         if self.runner is not None:
             await self.runner.cleanup()

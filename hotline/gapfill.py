@@ -26,7 +26,11 @@ projector or the store knows (the call's AMI attempts; a call the store holds on
 ``hotline ingest --queue-log`` is counted from there already) is written as a synthetic
 ``HotlineGapAttempt`` event: read from queue_log when one is configured, else from the CDR. A
 window stays pending and is scanned again on retry while its file is unreadable or an attempt in
-it has no end yet although its caller is gone; the scan adds nothing twice.
+it has no end yet although its caller is gone; the scan adds nothing twice (what it wrote is
+remembered per window, should the event log not have projected it by the next scan). A witness
+that fails (the database is down at the reconnect) counts as no answer: the calls that ended are
+completed all the same, the gap's end falls back to the snapshot (put on the PBX's clock), and a
+gap whose beginning no witness could tell is asked for again on retry.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ from hotline.ami.actions import ResyncSnapshot
 from hotline.ami.dispatch import PbxEvent
 from hotline.ami.protocol import Event
 from hotline.config import ConfigError, PbxConfig
-from hotline.gap_window import SYNTHETIC_CONNECTION, GapWitness, LastHeard, StoreWitness
+from hotline.gap_window import SYNTHETIC_CONNECTION, GapWitness, Heard, LastHeard, StoreWitness
 from hotline.kpi import facts, gap, gap_unseen
 from hotline.kpi.cdr_csv import CdrRecord, end_of_line, parse_cdr_csv
 from hotline.kpi.facts import QueueAttempt
@@ -61,6 +65,7 @@ from hotline.kpi.gap_unseen import Known, Window
 from hotline.logs import get_logger
 from hotline.logtail import read_since
 from hotline.metrics import Registry
+from hotline.periodic import pause_or_stop
 
 log = get_logger("hotline.gapfill")
 
@@ -79,6 +84,8 @@ precede its place in the file by the rest of the call: the CDR tail is read this
 _LOGGED_CALLS: Final = 20
 
 AttemptKey = tuple[str, str, int]
+WrittenKey = tuple[str, str, float]
+"""(call id, queue, entry) of a whole attempt written for a window."""
 
 
 class EventLogLike(Protocol):
@@ -255,6 +262,10 @@ class GapFiller:
         """Per PBX, when (hotline's clock) that gap ended."""
         self._live: dict[str, set[str]] = {}
         """Per PBX, the caller channels Asterisk listed at the last resync."""
+        self._unopened: dict[str, ResyncSnapshot] = {}
+        """Per PBX, a resync whose gap no witness could place (one failed): asked again on retry."""
+        self._written: dict[str, set[WrittenKey]] = {}
+        """Per PBX, the whole attempts already written for its pending window."""
         self.completed_total: Counter[tuple[str, str]] = Counter()
         """(pbx, queue_log | cdr) -> attempts completed since start."""
         self.added_total: Counter[tuple[str, str]] = Counter()
@@ -307,6 +318,8 @@ class GapFiller:
         """Try the unresolved attempts again (their channels were already gone)."""
         reports: list[GapReport] = []
         async with self._lock:
+            for snapshot in list(self._unopened.values()):
+                await self._open_window(snapshot)
             for pbx in sorted(self._unresolved.keys() | self._windows.keys()):
                 waiting = self._unresolved.get(pbx, {})
                 if not waiting and pbx not in self._windows:
@@ -322,10 +335,10 @@ class GapFiller:
                 reports.append(await self._complete(pbx, still))
         return reports
 
-    async def run_retries(self) -> None:
-        """Retry forever (a task of the running service); one failed pass does not stop the next."""
-        while True:
-            await asyncio.sleep(self.retry_interval)
+    async def run_retries(self, stopping: asyncio.Event | None = None) -> None:
+        """Retry until ``stopping`` is set (a task of the running service, which sets it rather
+        than cancel a pass that may be reading the store); one failed pass does not stop the next."""
+        while not await pause_or_stop(stopping, self.retry_interval):
             try:
                 await self.retry()
             except Exception as exc:
@@ -373,17 +386,39 @@ class GapFiller:
     async def _open_window(self, snapshot: ResyncSnapshot) -> None:
         """The gap this (re)connect ends, on the PBX's clock (queue_log's): from the last event of
         an earlier connection to the first of this one (else the snapshot, put on that clock)."""
+        pbx = snapshot.pbx
         current = (self._session, snapshot.connection)
-        heard = None
+        failed = False
+        heard: Heard | None = None
         for witness in self._witnesses:
-            heard = await witness.last_heard(snapshot.pbx, current)
+            try:
+                heard = await witness.last_heard(pbx, current)
+            except Exception as exc:
+                failed = True
+                log.warning("AMI gap: cannot tell where the gap began", pbx=pbx, error=_describe(exc))
+                continue
             if heard is not None:
                 break
         if heard is None:
+            self._unopened.pop(pbx, None)
+            if failed:  # a gap may be there: asked again on retry, unless too long ago
+                if self._clock() - snapshot.at <= WINDOW_PENDING_S:
+                    self._unopened[pbx] = snapshot
+                else:
+                    log.warning(
+                        "AMI gap: where it began stayed unknown; calls AMI never saw are not added "
+                        "(hotline ingest --queue-log)",
+                        pbx=pbx,
+                    )
             return
+        self._unopened.pop(pbx, None)
         resumed = None
         for witness in self._witnesses:
-            resumed = await witness.first_heard(snapshot.pbx, current)
+            try:
+                resumed = await witness.first_heard(pbx, current)
+            except Exception as exc:  # the snapshot's time stands in
+                log.warning("AMI gap: cannot tell where the gap ended", pbx=pbx, error=_describe(exc))
+                continue
             if resumed is not None:
                 break
         since, until = heard.at, resumed if resumed is not None else snapshot.at + heard.offset
@@ -393,28 +428,28 @@ class GapFiller:
             log.warning(
                 "AMI gap longer than is scanned for calls AMI never saw; import the rest with "
                 "hotline ingest --queue-log",
-                pbx=snapshot.pbx,
+                pbx=pbx,
                 gap_s=round(until - since),
                 scanned_s=MAX_WINDOW_S,
             )
             since = until - MAX_WINDOW_S
-        pending = self._windows.get(snapshot.pbx)
+        pending = self._windows.get(pbx)
         if pending is not None:  # an earlier gap not finished yet: scan both at once
             since = min(since, pending.since)
-        self._windows[snapshot.pbx] = Window(since, until)
-        self._window_ends[snapshot.pbx] = snapshot.at
+        self._windows[pbx] = Window(since, until)
+        self._window_ends[pbx] = snapshot.at
 
     async def _unseen(
         self, pbx: str, found: Found, window: Window, sources: GapSources, names: dict[str, str]
     ) -> list[GapCompletion]:
         """The whole attempts to add for ``window``; the window is closed once fully read."""
         if sources.queue_log is None and sources.cdr_csv is None:
-            del self._windows[pbx]  # nothing to read from, ever
+            self._close_window(pbx)  # nothing to read from, ever
             return []
         if sources.queue_log is not None:
             entries = {a.call_id for a in found.logged or () if window.holds(a.entered_at)}
-        else:
-            entries = {r.uniqueid for r in found.cdr or () if r.queue is not None and r.end >= window.since}
+        else:  # the calls of every stay from_cdr may take
+            entries = {r.uniqueid for r in found.cdr or () if r.queue is not None and window.closes(r.end)}
         try:
             known, elsewhere = await self._known(pbx, entries)
         except Exception as exc:  # the store is down: scan again on the next retry
@@ -430,12 +465,26 @@ class GapFiller:
                 return self._keep_pending(pbx, window, [])
             records = [r for r in found.cdr if r.uniqueid not in elsewhere]
             unseen = gap_unseen.from_cdr(pbx, records, known, window, names)
+        fresh = self._not_written(pbx, unseen.attempts)
         live = self._live.get(pbx, set())
         waiting = [call_id for call_id in unseen.unfinished if call_id not in live]
         if waiting:  # ended (the caller is gone) but not written yet: read again later
-            return self._keep_pending(pbx, window, unseen.attempts, waiting)
+            return self._keep_pending(pbx, window, fresh, waiting)
+        self._close_window(pbx)
+        return fresh
+
+    def _not_written(self, pbx: str, attempts: list[GapCompletion]) -> list[GapCompletion]:
+        """Those of ``attempts`` not written yet for the window, which now are: a scan again of a
+        pending window meets the ones it wrote before unknown if the event log has not projected
+        them yet (its flush timed out)."""
+        written = self._written.setdefault(pbx, set())
+        fresh = [c for c in attempts if _written_key(c) not in written]
+        written.update(_written_key(c) for c in fresh)
+        return fresh
+
+    def _close_window(self, pbx: str) -> None:
         del self._windows[pbx]
-        return unseen.attempts
+        self._written.pop(pbx, None)
 
     def _keep_pending(
         self, pbx: str, window: Window, attempts: list[GapCompletion], waiting: Sequence[str] = ()
@@ -446,7 +495,7 @@ class GapFiller:
                 pbx=pbx,
                 call_ids=list(waiting)[:_LOGGED_CALLS],
             )
-            del self._windows[pbx]
+            self._close_window(pbx)
         return attempts
 
     async def _known(self, pbx: str, call_ids: set[str]) -> tuple[Known, set[str]]:
@@ -500,3 +549,11 @@ class GapFiller:
         with contextlib.suppress(TimeoutError, RuntimeError):
             async with asyncio.timeout(self._settle_timeout):
                 await self._eventlog.flush()
+
+
+def _written_key(completion: GapCompletion) -> WrittenKey:
+    return (completion.call_id, completion.queue, completion.entered_at or 0.0)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"

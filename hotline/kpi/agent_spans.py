@@ -11,9 +11,10 @@ An agent (MemberName, else the member interface) has, per PBX and source, three 
 - ``call``: an ACD call the agent handled, answer -> end (hold included), from the queue attempts
   (:func:`call_span`), so its length is exactly the attempt's ``handle_s`` used by AHT.
 
-Times are **whole seconds**: Asterisk keeps a member's LoginTime and LastPause, and writes
-queue_log, with ``time(NULL)``; AMI events are floored to the second the same way, so both
-sources give the same spans (see :mod:`hotline.kpi.agent_reconcile`).
+Login and pause times are **whole seconds**: Asterisk keeps a member's LoginTime and LastPause,
+and writes queue_log, with ``time(NULL)``; AMI events are floored to the second the same way, so
+both sources give the same spans (see :mod:`hotline.kpi.agent_reconcile`). A call span ends on a
+whole second and lasts the attempt's ``handle_s``, so an AMI call may start on a fraction.
 
 The projectors (:mod:`hotline.kpi.agent_sessions` for AMI, :mod:`hotline.kpi.agent_queue_log`
 for queue_log) only *record* facts as :class:`AgentMarks` (sets keyed by second, so a fact fed
@@ -72,7 +73,10 @@ def session_ref(started_at: float) -> str:
 
 
 def call_span(attempt: QueueAttempt) -> AgentSpan | None:
-    """The call span of an answered attempt: ``[end - handle_s, end]``, or open from the connect."""
+    """The call span of an answered attempt: ``[end - handle_s, end]``, or open from the connect.
+
+    The end is the attempt's end second; the start keeps ``handle_s`` whole, so AMI's call spans
+    (``handle_s`` to the microsecond) start at a fraction of a second, queue_log's on a second."""
     if attempt.outcome != facts.ANSWERED or not attempt.agent:
         return None
     if attempt.handle_s is not None and attempt.ended_at is not None:

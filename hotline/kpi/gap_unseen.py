@@ -17,6 +17,9 @@ queue, entries within :data:`~hotline.kpi.gap.ENTRY_SLACK_S`), as a *whole* :cla
 numbered after the call's known attempts. The projector adds it (:func:`merge`) as an AMI attempt
 with ``completed_from`` set; an AMI attempt of the same stay, should one turn up, wins.
 :func:`from_cdr` is the fallback when the PBX has no queue_log (see there for what a CDR can't say).
+A CDR stay begins when the caller's channel was created (before the IVR), so its entry is no match
+for AMI's queue join: a stay read from the CDR is told from a known attempt by overlap instead
+(:func:`cdr_same_stay`), both when it is read and when the projector merges it.
 """
 
 from __future__ import annotations
@@ -46,6 +49,11 @@ class Window:
         """An entry (whole seconds in queue_log) that may have happened while the link was down."""
         return math.floor(self.since) - ENTRY_SLACK_S <= entered_at <= self.until
 
+    def closes(self, ended_at: float) -> bool:
+        """An end read from the CDR (whole seconds) that may have happened while the link was down:
+        :func:`from_cdr` takes the stays ending so, so their calls are the ones to look up as known."""
+        return self.since - ENTRY_SLACK_S <= ended_at <= self.until + ENTRY_SLACK_S
+
 
 @dataclass(slots=True)
 class Unseen:
@@ -60,6 +68,21 @@ class Unseen:
 def same_stay(entered_at: float, queue: str, known: QueueAttempt) -> bool:
     """Whether an entry read from a file (whole seconds) is the known attempt's own entry."""
     return queue == known.queue and abs(entered_at - math.floor(known.entered_at)) <= ENTRY_SLACK_S
+
+
+def cdr_same_stay(started_at: float, ended_at: float | None, queue: str, known: QueueAttempt) -> bool:
+    """Whether a stay read from the CDR (its first record's start to its end, whole seconds) is the
+    known attempt's own: same queue, and the two overlap (within the slack).
+
+    The start is the caller channel's creation for a call's first queue, so it may precede the join
+    by the whole IVR: the entries are no match. A known attempt still open is completed from the
+    same records (:func:`hotline.kpi.gap.from_cdr`), so every later stay of its queue is its own.
+    """
+    if queue != known.queue:
+        return False
+    known_end = known.ended_at if known.ended_at is not None else math.inf
+    stay_end = ended_at if ended_at is not None else math.inf
+    return started_at <= known_end + ENTRY_SLACK_S and stay_end >= known.entered_at - ENTRY_SLACK_S
 
 
 def from_queue_log(logged: Iterable[QueueAttempt], known: Known, window: Window) -> Unseen:
@@ -115,7 +138,9 @@ def from_cdr(
     dialled). Only stays whose records all name an agent channel (``dstchannel``) are taken: they
     prove the caller was in that queue and who was rung. A Queue() that rang nobody leaves one
     record naming the last application of the channel, which tells neither the queue's end nor,
-    after a Hangup, even which queue it was: such calls are left to queue_log.
+    after a Hangup, even which queue it was: such calls are left to queue_log. A stay is taken when
+    it ended in the window (:meth:`Window.closes`) and is no known attempt of the call
+    (:func:`cdr_same_stay`).
 
     - answered (a record ``ANSWERED``): the agent's interface from its channel, the name from
       QueueStatus (``agent_names``), ended at that record's end; ``completed_by`` transfer when
@@ -139,9 +164,9 @@ def from_cdr(
         stays = [
             stay
             for stay in _stays(ordered)
-            if window.since - ENTRY_SLACK_S <= stay[-1].end <= window.until + ENTRY_SLACK_S
+            if window.closes(stay[-1].end)
             and all(r.dstchannel for r in stay)
-            and not any(_overlaps(stay, k) for k in known.get(call_id, ()))
+            and not any(_is_known(stay, k) for k in known.get(call_id, ()))
         ]
         first = max((k.attempt for k in known.get(call_id, ())), default=0) + 1
         for number, stay in enumerate(stays, first):
@@ -164,11 +189,9 @@ def _stays(ordered: Sequence[CdrRecord]) -> list[list[CdrRecord]]:
     return stays
 
 
-def _overlaps(stay: Sequence[CdrRecord], known: QueueAttempt) -> bool:
-    if stay[0].queue != known.queue:
-        return False
-    known_end = known.ended_at if known.ended_at is not None else math.inf
-    return stay[0].start <= known_end + ENTRY_SLACK_S and stay[-1].end >= known.entered_at - ENTRY_SLACK_S
+def _is_known(stay: Sequence[CdrRecord], known: QueueAttempt) -> bool:
+    queue = stay[0].queue
+    return queue is not None and cdr_same_stay(stay[0].start, stay[-1].end, queue, known)
 
 
 def _cdr_stay(
@@ -240,14 +263,13 @@ def to_attempt(completion: GapCompletion) -> QueueAttempt:
 def merge(derived: list[QueueAttempt], added: Iterable[GapCompletion]) -> list[QueueAttempt]:
     """The call's attempts from AMI plus the whole attempts added after gaps, numbered by entry.
 
-    An added attempt of a stay AMI did see (same queue, entry within the slack) is dropped: AMI
-    wins. The gap lies between the old connection's events and the new one's, so numbering by
-    entry keeps every number already given (attempts before the gap keep theirs, later ones follow).
+    An added attempt of a stay AMI did see (same queue, entry within the slack; for one read from
+    the CDR, overlapping AMI's: :func:`cdr_same_stay`) is dropped: AMI wins. The gap lies between
+    the old connection's events and the new one's, so numbering by entry keeps every number
+    already given (attempts before the gap keep theirs, later ones follow).
     """
     extra = [
-        to_attempt(c)
-        for c in added
-        if c.entered_at is not None and not any(same_stay(c.entered_at, c.queue, d) for d in derived)
+        to_attempt(c) for c in added if c.entered_at is not None and not any(_seen(c, d) for d in derived)
     ]
     if not extra:
         return derived
@@ -257,4 +279,23 @@ def merge(derived: list[QueueAttempt], added: Iterable[GapCompletion]) -> list[Q
     return rows
 
 
-__all__ = ["Known", "Unseen", "Window", "from_cdr", "from_queue_log", "merge", "same_stay", "to_attempt"]
+def _seen(added: GapCompletion, derived: QueueAttempt) -> bool:
+    assert added.entered_at is not None
+    if same_stay(added.entered_at, added.queue, derived):
+        return True
+    return added.completed_from == facts.FROM_CDR and cdr_same_stay(
+        added.entered_at, added.ended_at, added.queue, derived
+    )
+
+
+__all__ = [
+    "Known",
+    "Unseen",
+    "Window",
+    "cdr_same_stay",
+    "from_cdr",
+    "from_queue_log",
+    "merge",
+    "same_stay",
+    "to_attempt",
+]

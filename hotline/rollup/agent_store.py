@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hotline.kpi import facts
-from hotline.kpi.agent_spans import LOGIN, PAUSE, AgentSpan, prefer_ami
+from hotline.kpi.agent_spans import CALL, LOGIN, PAUSE, AgentSpan, prefer_ami
 from hotline.rollup.agent_tables import agent_session
 from hotline.rollup.agent_time_marks import ChangedRow, mark_changed
 from hotline.store.events import AMI_EVENT
@@ -114,8 +114,9 @@ async def read_spans(
     """:func:`load_spans` on ``connection``, of ``agents`` only when given.
 
     Whether a queue_log login or pause counts depends on every AMI span overlapping it, also one
-    lying wholly outside the window: those are read too (a second query, only when queue_log
-    spans are there), so a span counts or not whatever window asks, and left out after the choice.
+    lying wholly outside the window, and a queue_log call on AMI's span of the same call, which
+    may start a second outside it: those are read too (more queries, only when queue_log spans
+    are there), so a span counts or not whatever window asks, and left out after the choice.
     """
     table = agent_session
     where: list[Any] = []
@@ -142,6 +143,7 @@ async def read_spans(
     if source is not None:
         return spans
     outside = await _ami_overlapping(connection, spans, since, until, pbx)
+    outside += await _ami_calls_of(connection, spans, pbx)
     if not outside:
         return prefer_ami(spans)
     extra = {span.key for span in outside}
@@ -194,6 +196,33 @@ async def _ami_overlapping(
             connection, select(*(table.c[n] for n in _COLUMNS)).where(*where, *side), params
         )
     return outside
+
+
+async def _ami_calls_of(
+    connection: AsyncConnection, spans: Sequence[AgentSpan], pbx: str | None
+) -> list[AgentSpan]:
+    """AMI's spans of the queue_log calls of ``spans`` that ``spans`` lacks (same ``ref``)."""
+    have = {(s.pbx, s.ref) for s in spans if s.source == facts.SOURCE_AMI and s.kind == CALL}
+    wanted = [
+        s for s in spans if s.source != facts.SOURCE_AMI and s.kind == CALL and (s.pbx, s.ref) not in have
+    ]
+    if not wanted:
+        return []
+    table = agent_session
+    where: list[Any] = [
+        table.c.source == facts.SOURCE_AMI,
+        table.c.kind == CALL,
+        # Under any agent name, as prefer_ami decides: along the index (pbx, ref).
+        table.c.ref.in_(bindparam("refs", expanding=True)),
+    ]
+    if pbx is not None:
+        where.append(table.c.pbx == pbx)
+    found: list[AgentSpan] = []
+    refs = sorted({s.ref for s in wanted})
+    for start in range(0, len(refs), _CHUNK):
+        params = {"refs": refs[start : start + _CHUNK]}
+        found += await _read(connection, select(*(table.c[n] for n in _COLUMNS)).where(*where), params)
+    return [s for s in found if (s.pbx, s.ref) not in have]
 
 
 async def open_spans(engine: AsyncEngine, source: str = facts.SOURCE_AMI) -> list[AgentSpan]:

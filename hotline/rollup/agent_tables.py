@@ -34,6 +34,9 @@ agent_session = Table(
 # A window's spans are those ending after its start (or still open) and starting before its end.
 Index("ix_agent_session_ended_at", agent_session.c.ended_at)
 Index("ix_agent_session_started_at", agent_session.c.started_at)
+# A call's copies in either source, under any agent name: which one counts (prefer_ami) and which
+# agents a change of it touches (migration 0012_agent_time).
+Index("ix_agent_session_ref", agent_session.c.pbx, agent_session.c.ref)
 
 # --- the agent time rollup (migration 0012_agent_time; hotline/rollup/agent_time.py) ----------
 

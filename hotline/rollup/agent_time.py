@@ -4,9 +4,11 @@
 and 15-minute bucket (epoch aligned, so whole-quarter-hour UTC offsets such as Asia/Jakarta's
 align with it), the figures of :func:`hotline.kpi.agent_definitions.agent_times` computed by that
 same sweep over the spans, one source per stretch of time decided on whole spans
-(:func:`hotline.rollup.agent_store.read_spans`). Spans are whole seconds, so the sums of the
-buckets are exact: reports read them instead of sweeping a month of spans
-(:mod:`hotline.rollup.agent_time_query`).
+(:func:`hotline.rollup.agent_store.read_spans`). The sums of the buckets are exact, in any
+order: every span edge is a float of at least 2**30 (a time after 2004), so a multiple of 2**-22
+s, and so is every piece and every sum below 2**31 s; a call's fractional start (AMI's
+``handle_s`` before a whole-second end) included. Reports read them instead of sweeping a month
+of spans (:mod:`hotline.rollup.agent_time_query`).
 
 Open spans are rolled up too. A report counts an open span until its window's end, no later than
 the last moment the store knows of (:func:`hotline.rollup.agent_store.window_end`); so for every
@@ -60,6 +62,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from hotline.kpi.agent_definitions import MAX_OPEN_CALL_S, agent_times
 from hotline.kpi.agent_spans import CALL, AgentSpan
 from hotline.logs import get_logger
+from hotline.periodic import pause_or_stop
 from hotline.rollup.agent_store import last_moment_in, read_spans
 from hotline.rollup.agent_tables import (
     ALL_PBX,
@@ -176,7 +179,7 @@ async def refresh_in(connection: AsyncConnection, *, now: float | None = None) -
                 agent_time_dirty.c.agent,
                 agent_time_dirty.c.since,
                 agent_time_dirty.c.version,
-            )
+            ).order_by(agent_time_dirty.c.pbx, agent_time_dirty.c.agent)
         )
     ).all()
     marks = (
@@ -228,6 +231,8 @@ async def refresh_in(connection: AsyncConnection, *, now: float | None = None) -
     await _replace(connection, begin_of, levels, rows, throughs)
     table = agent_time_dirty
     if dirty:
+        # In (pbx, agent) order as the database sorts them, the order the writer upserts marks in
+        # (:mod:`hotline.rollup.agent_time_marks`): the two never wait on each other crosswise.
         await connection.execute(
             delete(table).where(
                 table.c.pbx == bindparam("p"),
@@ -357,11 +362,15 @@ async def rebuild_agent_time(engine: AsyncEngine) -> int:
 
 
 async def refresh_forever(
-    engine: AsyncEngine, *, every: float = REFRESH_EVERY_S, on_refresh: Callable[[int], None] | None = None
+    engine: AsyncEngine,
+    *,
+    every: float = REFRESH_EVERY_S,
+    on_refresh: Callable[[int], None] | None = None,
+    stopping: asyncio.Event | None = None,
 ) -> None:
-    """:func:`refresh` every ``every`` seconds until cancelled; a failure is logged and retried."""
-    while True:
-        await asyncio.sleep(every)
+    """:func:`refresh` every ``every`` seconds until ``stopping`` is set (the service sets it
+    rather than cancel a refresh inside its transaction); a failure is logged and retried."""
+    while not await pause_or_stop(stopping, every):
         try:
             refreshed = await refresh(engine)
         except Exception as exc:  # the database away for a moment: the marks stay, the next run does it

@@ -16,8 +16,9 @@ by agent, state or reason and the report's interval (its start is arithmetic on 
 intervals are evenly spaced, else a grain nesting in every interval; rows already one per
 interval are read as they are): a month is a few thousand rows, not the ~200,000 of its buckets.
 The rest, one partial bucket for most agents, is swept from the agent's spans. One source per
-stretch of time is chosen on whole spans on both paths, and spans are whole seconds, so the sums
-equal the sweep's to the last bit.
+stretch of time is chosen on whole spans on both paths, and every piece and sum is exact in any
+order (multiples of 2**-22 s, see :mod:`hotline.rollup.agent_time`; calls' fractional starts
+too), so the sums equal the sweep's to the last bit.
 """
 
 from __future__ import annotations

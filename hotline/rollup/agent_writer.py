@@ -35,6 +35,7 @@ from hotline.kpi.agent_spans import AgentSpan, call_span
 from hotline.kpi.facts import QueueAttempt
 from hotline.logs import get_logger
 from hotline.rollup.agent_store import SpanKey, open_spans, write_spans
+from hotline.rollup.writer import refused_for_good
 
 log = get_logger("hotline.rollup.agent_sessions")
 
@@ -53,6 +54,10 @@ class AgentSessionWriter:
         self._writing: tuple[list[AgentSpan], list[SpanKey]] = ([], [])
         """What the last :meth:`write_in` wrote, dropped from the pending rows once it commits."""
         self._sent_calls: OrderedDict[SpanKey, AgentSpan] = OrderedDict()
+        self._waiting: list[Any] = []
+        """Member events of batches staged before the projector could be seeded."""
+        self._calls: list[QueueAttempt] = []
+        """Attempts of those batches."""
         self._lock = asyncio.Lock()
         self.errors = 0
         """Events the projection could not read (each one logged)."""
@@ -120,8 +125,10 @@ class AgentSessionWriter:
         """Write the pending spans one transaction each; drop those the database refuses alone.
 
         For a span the database refuses every time (:data:`hotline.rollup.writer.POISON_AFTER`):
-        the rest must not wait behind it. When no span can be written (the database is away),
-        all stay pending. Returns the spans written or dropped, 0 when none could be written.
+        the rest must not wait behind it. Only spans refused for good
+        (:func:`~hotline.rollup.writer.refused_for_good`) are dropped; when no span can be
+        written (the database is away), all stay pending. Returns the spans written or dropped,
+        0 when none could be written.
         """
         upserts = [(span.key, span) for span in self._upserts.values()]
         deletes = list(self._deletes)
@@ -133,6 +140,8 @@ class AgentSessionWriter:
                 async with engine.begin() as connection:
                     await write_spans(connection, [span] if span else [], [] if span else [key])
             except Exception as exc:  # this span, or the database: told apart below
+                if not refused_for_good(exc):
+                    break  # the database is busy or away: the rest would wait or fail alike
                 refused.append(key)
                 error = f"{type(exc).__name__}: {exc}"
                 continue
@@ -166,13 +175,18 @@ class AgentSessionWriter:
         self, engine: AsyncEngine, batch: Iterable[Any], attempts: Iterable[QueueAttempt]
     ) -> None:
         """One committed batch and the attempts it changed: project and collect, not write yet."""
+        self._waiting.extend(stored for stored in batch if stored.name in EVENTS)
+        self._calls.extend(attempts)
         if not self._seeded:
+            # Until the open spans are read (the database may be away just after a start), the
+            # batches' member events and attempts wait here, in order: none is lost.
             self.projector.seed(await open_spans(engine))
             self._seeded = True
-        for stored in batch:
-            if stored.name in EVENTS:
-                self.feed(stored)
-        self.collect(attempts)
+        waiting, self._waiting = self._waiting, []
+        calls, self._calls = self._calls, []
+        for stored in waiting:
+            self.feed(stored)
+        self.collect(calls)
 
     async def project(
         self, engine: AsyncEngine, batch: Iterable[Any], attempts: Iterable[QueueAttempt]

@@ -25,9 +25,10 @@ the attempts and rollups are committed without them.
 A row the database refuses every time (a poison row) must not hold back every later batch: after
 :data:`POISON_AFTER` failed transactions in a row, the kept attempts are written one call per
 transaction and the shared writer's rows one at a time (:meth:`SharedWrite.salvage`). Only what
-fails alone while the rest commits is dropped, logged with its keys and counted: the event log
-still holds its events, so ``hotline rebuild`` projects it again once the cause is fixed. When
-everything fails (the database itself is away), nothing is dropped.
+the database refuses for good (:func:`refused_for_good`: a constraint, a value, a statement, not a
+lock wait or a lost connection) while the rest commits is dropped, logged with its keys and
+counted: the event log still holds its events, so ``hotline rebuild`` projects it again once the
+cause is fixed. When everything fails, or fails for a passing reason, nothing is dropped.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from typing import Any, Final, Protocol
 
 from sqlalchemy import Table, and_, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hotline.config import KpiConfig
@@ -104,6 +106,14 @@ class SharedWrite(Protocol):
 
 class _SharedWriteFailed(Exception):
     """A :class:`SharedWrite`'s rows failed (the cause); the transaction is rolled back."""
+
+
+def refused_for_good(exc: BaseException) -> bool:
+    """Whether a failed write would fail again with the same rows (a poison row), rather than for a
+    passing reason: a lock held too long, a connection lost, a timeout, the driver itself away."""
+    if isinstance(exc, (OperationalError, InterfaceError, OSError, TimeoutError)):
+        return False
+    return not (isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
 
 def _insert(connection: AsyncConnection, table: Table) -> Any:
@@ -184,6 +194,8 @@ class RollupWriter:
             try:
                 delta = await self._commit(engine, attempts, None)
             except Exception as exc:  # this call, or the database: told apart below
+                if not refused_for_good(exc):
+                    break  # the database is busy or away: the rest would wait or fail alike
                 refused.append(call)
                 error = f"{type(exc).__name__}: {exc}"
                 continue

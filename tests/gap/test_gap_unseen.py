@@ -222,3 +222,24 @@ def test_a_whole_attempt_travels_as_its_own_event() -> None:
     # A completion's event never carries an entry: it completes, it does not add.
     ending = dataclasses.replace(whole, entered_at=None, position=None, caller_number=None)
     assert Event(gap.to_headers(ending, AT)).name == gap.EVENT
+
+
+def test_ami_wins_over_a_stay_read_from_the_cdr_that_began_before_the_ivr() -> None:
+    """A CDR stay starts with the caller's channel: 10 s of IVR before the join, yet the same stay."""
+    capture = Capture("answered-hold")
+    records = capture.cdr().records
+    ivr = [dataclasses.replace(records[0], start=records[0].start - 10), *records[1:]]
+    window = Window(min(r.start for r in ivr) - 1, max(r.end for r in ivr) + 1)
+    [stay] = gap_unseen.from_cdr(PBX, ivr, {}, window, AGENTS).attempts
+    full = AmiProjector()
+    for event in capture.events():
+        full.feed(PBX, event)
+    [seen] = full.attempts()
+    assert stay.entered_at is not None and seen.entered_at - stay.entered_at > 10
+    projector = AmiProjector()
+    _feed(projector, [stay])
+    for event in capture.events():  # the link was up after all: AMI's own events arrive
+        projector.feed(PBX, event)
+    assert projector.attempts() == full.attempts()
+    # Read again once AMI's attempt is known: the stay is no attempt to add.
+    assert gap_unseen.from_cdr(PBX, ivr, _known(full), window, AGENTS).attempts == []

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import csv
 import dataclasses
 import shutil
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from structlog.testing import capture_logs
 
 from hotline.ami.actions import ResyncSnapshot
 from hotline.ami.dispatch import PbxEvent
 from hotline.ami.protocol import Event
 from hotline.config import ConfigError, PbxConfig
+from hotline.gap_window import StoreWitness
 from hotline.gapfill import GAP_CONNECTION, GapFiller, GapSources
 from hotline.kpi import facts, gap
 from hotline.kpi.from_ami import AmiProjector
@@ -22,7 +26,7 @@ from hotline.metrics import Registry
 from hotline.store import upsert_attempts
 from hotline.store.events import StoredEvent, insert_rows, row_from_event
 
-from .conftest import PBX, Capture
+from .conftest import MASTER_CSV_ORDER, PBX, Capture, master_csv_line
 
 
 class ProjectingLog:
@@ -280,3 +284,130 @@ async def test_the_store_tells_where_the_gap_began_and_which_calls_it_holds(
     await upsert_attempts(engine, [added])
     filler, projector = await resync_after_restart()
     assert (filler.added_total, projector.attempts()) == ({}, [])
+
+
+# --- the CDR window, a store that is down, a flush that times out --------------------------------
+
+
+def _started_earlier(cdr_csv: Path, first_line_by_s: int) -> str:
+    """The capture's CDR with the caller channel's first record started earlier (an IVR before the queue)."""
+    lines = cdr_csv.read_text(encoding="utf-8").splitlines()
+    row = dict(zip(MASTER_CSV_ORDER, next(csv.reader([lines[0]])), strict=True))
+    start = datetime.strptime(row["StartTime"], "%Y-%m-%d %H:%M:%S") - timedelta(seconds=first_line_by_s)
+    row["StartTime"] = start.strftime("%Y-%m-%d %H:%M:%S")
+    return "\n".join([master_csv_line(row), *lines[1:]]) + "\n"
+
+
+@pytest.mark.parametrize("ivr_s", [0, 10])
+async def test_a_call_ami_saw_whole_is_not_added_again_from_the_cdr(tmp_path: Path, ivr_s: int) -> None:
+    """The link dropped just after the caller hung up: the CDR's stay ends up to ~2 s before the gap."""
+    capture = Capture("answered-hold")
+    (tmp_path / "Master.csv").write_text(
+        _started_earlier(capture.folder / "cdr.csv", ivr_s), encoding="utf-8"
+    )
+    events = capture.events()
+    last = max(float(e.get("Timestamp") or 0) for e in events)
+    [record] = [r for r in capture.cdr().records if r.queue is not None]
+    assert last - gap.ENTRY_SLACK_S <= record.end < last  # whole seconds, before the gap began
+    projector = AmiProjector()
+    eventlog = ListeningLog(projector)
+    pbx = PbxConfig(name=PBX, site="jakarta", cdr_csv_path=str(tmp_path / "Master.csv"), cdr_timezone="UTC")
+    filler = GapFiller([pbx], projector, eventlog, clock=lambda: last + 300)
+    for seq, event in enumerate(events, 1):  # the old connection saw the whole call
+        eventlog.append(PbxEvent(PBX, 1, seq, last, event))
+    await eventlog.flush()
+    before = projector.attempts()
+    report = await filler.resync(ResyncSnapshot(PBX, 2, [], [], [], [], last + 300))
+    assert (report.ended, report.added) == (0, {})
+    assert [e for e in eventlog.appended if e.connection == GAP_CONNECTION] == []
+    assert projector.attempts() == before and len(before) == 1
+    assert await filler.retry() == []  # the window was read whole and closed
+
+
+async def test_a_store_down_at_the_reconnect_does_not_stop_the_completion(tmp_path: Path) -> None:
+    capture = Capture("abandon")
+    projector = AmiProjector()
+    shutil.copy(capture.folder / "queue_log", tmp_path / "queue_log")
+    eventlog = ListeningLog(projector)
+    unreachable = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/no-such-folder/hotline.db")
+    pbx = PbxConfig(name=PBX, site="jakarta", queue_log_path=str(tmp_path / "queue_log"))
+    filler = GapFiller([pbx], projector, eventlog, clock=lambda: AFTER_THE_GAP, engine=unreachable)
+    heard = capture.events()[: capture.index_after("QueueCallerJoin")]  # this run's old connection
+    for seq, event in enumerate(heard, 1):
+        eventlog.append(PbxEvent(PBX, 1, seq, float(event.get("Timestamp") or 0), event))
+    with capture_logs() as logs:
+        report = await filler.resync(_snapshot_of(2))
+    assert (report.ended, report.completed, report.unresolved) == (1, {facts.FROM_QUEUE_LOG: 1}, [])
+    assert projector.open_attempts(PBX) == []
+    assert any("where the gap ended" in e["event"] for e in logs)
+    # The window stays pending (the store could not say which calls it holds): scanned on retry.
+    [retried] = await filler.retry()
+    assert (retried.ended, retried.added) == (0, {})
+    await unreachable.dispose()
+
+
+async def test_a_gap_nobody_could_place_is_asked_for_again_on_retry(
+    tmp_path: Path, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a restart only the store knows the old connection; it is down at the reconnect."""
+    capture = Capture("abandon")
+    shutil.copy(capture.folder / "queue_log", tmp_path / "queue_log")
+    first = next(e for e in capture.events() if e.get("Timestamp"))
+    heard = PbxEvent(PBX, 1, 1, float(first.get("Timestamp") or 0), first)
+    async with engine.begin() as connection:
+        await insert_rows(connection, [row_from_event(heard, "earlier")])
+
+    async def refused(*_: object) -> None:
+        raise ConnectionRefusedError("the database is down")
+
+    monkeypatch.setattr(StoreWitness, "last_heard", refused)
+    projector = AmiProjector()
+    pbx = PbxConfig(name=PBX, site="jakarta", queue_log_path=str(tmp_path / "queue_log"))
+    filler = GapFiller([pbx], projector, ListeningLog(projector), clock=lambda: AFTER_THE_GAP, engine=engine)
+    with capture_logs() as logs:
+        report = await filler.resync(_snapshot_of(1))
+    assert (report.added, projector.attempts()) == ({}, [])
+    assert any("where the gap began" in e["event"] for e in logs)
+    assert await filler.retry() == []  # still down
+    monkeypatch.undo()
+    [retried] = await filler.retry()
+    assert retried.added == {facts.FROM_QUEUE_LOG: 1}
+    assert [a.call_id for a in projector.attempts()] == [capture.queue_log()[0].call_id]
+    assert await filler.retry() == []
+
+
+class StuckLog(ListeningLog):
+    """An event log whose flushes stop finishing once ``stuck`` is set (the database is slow)."""
+
+    stuck = False
+
+    async def flush(self) -> None:
+        if self.stuck:
+            await asyncio.Event().wait()
+        await super().flush()
+
+
+async def test_a_pending_window_does_not_write_its_attempts_twice(tmp_path: Path) -> None:
+    """The flush after a scan timed out: the next scan of the still pending window meets the
+    attempt it wrote as unknown."""
+    capture = Capture("abandon")
+    still_waiting = (
+        f"{int(capture.queue_log()[0].entered_at) + 1}|other.1|cc-informasi|NONE|ENTERQUEUE||0812|1"
+    )
+    (tmp_path / "queue_log").write_text(
+        "\n".join([*capture.queue_log_lines(), still_waiting]) + "\n", encoding="utf-8"
+    )
+    projector = AmiProjector()
+    eventlog = StuckLog(projector)
+    pbx = PbxConfig(name=PBX, site="jakarta", queue_log_path=str(tmp_path / "queue_log"))
+    filler = GapFiller([pbx], projector, eventlog, clock=lambda: AFTER_THE_GAP, settle_timeout=0.01)
+    _heard_before_the_call(eventlog, capture)
+    await eventlog.flush()
+    eventlog.stuck = True
+    report = await filler.resync(_snapshot_of(2))
+    assert report.added == {facts.FROM_QUEUE_LOG: 1}
+    [retried] = await filler.retry()  # pending: other.1 has no end although its caller is gone
+    assert retried.added == {}
+    written = [e for e in eventlog.appended if e.connection == GAP_CONNECTION]
+    assert [e.event.get("Uniqueid") for e in written] == [capture.queue_log()[0].call_id]
+    assert filler.added_total == {(PBX, facts.FROM_QUEUE_LOG): 1}

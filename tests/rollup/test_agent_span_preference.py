@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.kpi import facts
-from hotline.kpi.agent_spans import LOGIN, PAUSE, AgentSpan
+from hotline.kpi.agent_spans import CALL, LOGIN, PAUSE, AgentSpan
 from hotline.rollup import agent_store
 
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z
@@ -67,3 +67,21 @@ async def test_an_open_queue_log_span_and_a_later_ami_span(engine: AsyncEngine) 
     assert await _sources(engine, 0, 3600) == []
     await _store(engine, _span(PAUSE, 0, None, queue_log=True, pbx="yog"))
     assert await _sources(engine, 0, 3600) == [("queue_log", PAUSE, 0)]
+
+
+async def test_a_queue_log_call_gives_way_to_amis_copy_just_outside_the_window(engine: AsyncEngine) -> None:
+    """queue_log's whole seconds can put its copy of a call a second before AMI's: at a window's
+    edge, AMI's copy lies outside and must still keep queue_log's out."""
+    ref = "1767225000.15#1"
+
+    def call(start: float, end: float, source: str) -> AgentSpan:
+        return AgentSpan("jkt", "ani", CALL, T0 + start, T0 + end, "hotline", ref, source=source)
+
+    await _store(engine, call(3599, 3700, facts.SOURCE_QUEUE_LOG), call(3600.5, 3700, facts.SOURCE_AMI))
+    assert await _sources(engine, 0, 3600) == []  # AMI's copy starts after the window
+    assert await _sources(engine, 3600, 7200) == [("ami", CALL, 3600.5)]
+    assert await _sources(engine, 0, 3600, source=facts.SOURCE_QUEUE_LOG) == [("queue_log", CALL, 3599)]
+    # Another PBX's call of the same reference decides nothing here.
+    await _store(engine, AgentSpan("yog", "ani", CALL, T0 + 10, T0 + 20, "hotline", ref,
+                                   source=facts.SOURCE_QUEUE_LOG))  # fmt: skip
+    assert await _sources(engine, 0, 3600) == [("queue_log", CALL, 10)]

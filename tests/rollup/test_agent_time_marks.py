@@ -1,22 +1,27 @@
 """The dirty marks of changed spans, against the rule of :mod:`hotline.rollup.agent_time_marks` in Python.
 
-A random ``agent_session`` (AMI and queue_log logins, pauses and calls, some open), random
-changes (new spans, rewritten ones, calls moved earlier and later, deletes of rows there and not
-there, a delete and a rewrite of one key) and marks already there: the marks written must be
-those the rule gives, row by row. On SQLite and PostgreSQL (the ``engine`` fixture).
+A random ``agent_session`` (AMI and queue_log logins, pauses and calls, some open, calls of one
+reference under several agents and sources), random changes (new spans, rewritten ones, calls
+moved earlier and later, deletes of rows there and not there, a delete and a rewrite of one key)
+and marks already there: the marks written must be those the rule gives, row by row. The marks
+are written in the caller's transaction, and in the order the refresher deletes them. On SQLite
+and PostgreSQL (the ``engine`` fixture).
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 
 import pytest
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.kpi import facts
 from hotline.kpi.agent_spans import CALL, LOGIN, PAUSE, AgentSpan, session_ref
+from hotline.rollup import agent_store
 from hotline.rollup.agent_tables import agent_session, agent_time_dirty
+from hotline.rollup.agent_time import refresh_in
 from hotline.rollup.agent_time_marks import ChangedRow, mark_changed, probes
 
 DAY0 = 1_767_225_600
@@ -68,6 +73,17 @@ def expected_marks(
     """The rule, one changed row at a time, with no shortcut."""
     by_key = {span.key: span for span in stored}
     since: dict[tuple[str, str], float] = {}
+    # An AMI call appearing or going (write_spans deletes first, then upserts): queue_log's
+    # copies of its (pbx, ref), under any agent, count or not from their start on.
+    written = {row[:5] for row in rows if row[5] is not None}
+    for changed in {row[:5] for row in rows}:
+        pbx, source, kind, agent, ref = changed
+        if source != facts.SOURCE_AMI or kind != CALL or (changed in by_key) == (changed in written):
+            continue
+        for copy in stored:
+            if (copy.pbx, copy.source, copy.kind, copy.ref) == (pbx, facts.SOURCE_QUEUE_LOG, CALL, ref):
+                mark = (copy.pbx, copy.agent)
+                since[mark] = min(since.get(mark, copy.started_at), copy.started_at)
     for pbx, source, kind, agent, ref, new_start in rows:
         old = by_key.get((pbx, source, kind, agent, ref))
         starts = [s for s in (new_start, old.started_at if old else None) if s is not None]
@@ -144,3 +160,53 @@ def test_only_what_python_cannot_know_is_looked_up() -> None:
         ],
         key=repr,
     )
+
+
+async def _count(engine: AsyncEngine, table: Table) -> int:
+    async with engine.connect() as connection:
+        return int((await connection.execute(select(func.count()).select_from(table))).scalar_one())
+
+
+async def test_a_mark_is_rolled_back_with_its_spans(engine: AsyncEngine) -> None:
+    """A batch that fails after the mark leaves no mark: committed alone, a refresh in between
+    would clear it against the old spans, and the new ones would never be rolled up."""
+    login = AgentSpan("jkt", "ani", LOGIN, float(DAY0), None, None, session_ref(DAY0))
+    with pytest.raises(RuntimeError):
+        async with engine.begin() as connection:
+            await agent_store.write_spans(connection, [login])
+            raise RuntimeError("the batch fails after the spans")
+    assert await _count(engine, agent_session) == 0
+    assert await _count(engine, agent_time_dirty) == 0
+
+
+@pytest.mark.postgres
+async def test_the_refresher_clears_marks_in_the_writers_order(pg_url: str) -> None:
+    """The writer holds the mark of ``ani`` and goes on to ``budi`` while a refresh clears both
+    (``budi``'s mark made first): deleting in the writer's (pbx, agent) order, the refresh waits
+    on ``ani`` holding nothing, where the other order would deadlock."""
+    from hotline.store.db import create_engine, migrate
+
+    engine = create_engine(pg_url)
+    await migrate(engine)
+    try:
+        async with engine.begin() as connection:
+            for agent in ("budi", "ani"):
+                span = AgentSpan("jkt", agent, LOGIN, float(DAY0), float(DAY0 + 600), None, session_ref(DAY0))
+                await agent_store.write_spans(connection, [span])
+        later = float(DAY0 + 900)
+        async with engine.begin() as writer:
+            await mark_changed(writer, [("jkt", facts.SOURCE_AMI, LOGIN, "ani", session_ref(later), later)])
+
+            async def refreshed() -> int:
+                async with engine.begin() as connection:
+                    return await refresh_in(connection, now=float(DAY0 + 86400))
+
+            refresher = asyncio.create_task(refreshed())
+            await asyncio.sleep(1.5)  # the refresh is waiting on ani's mark
+            await mark_changed(writer, [("jkt", facts.SOURCE_AMI, LOGIN, "budi", session_ref(later), later)])
+        assert await refresher == 2
+        async with engine.connect() as connection:
+            left = {agent for (agent,) in await connection.execute(select(agent_time_dirty.c.agent))}
+        assert left == {"ani", "budi"}  # changed meanwhile: kept for the next refresh
+    finally:
+        await engine.dispose()

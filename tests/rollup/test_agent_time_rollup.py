@@ -1,22 +1,24 @@
 """The agent time rollup answers exactly what the sweep over the raw spans answers.
 
-Random traffic (logins, pauses with reasons, calls, spans left open, AMI and queue_log spans that
-mirror, overlap in part or fill a gap), written in batches with refreshes in between and changes
-after the last one (so some agents are still marked), then several windows and intervals in
-Asia/Jakarta, every PBX and one, ending before and after the horizon (the store's last known
-moment): the rollup path and the raw path must print the same JSON. Then the horizon moves on
-(another agent's spans) and the agents still logged in are rolled up further without a change of
-their own. On SQLite and PostgreSQL (the ``engine`` fixture).
+Random traffic (logins, pauses with reasons, calls of fractional length as AMI times them, spans
+left open, AMI and queue_log spans that mirror, overlap in part or fill a gap), written in batches
+with refreshes in between and changes after the last one (so some agents are still marked), then
+several windows and intervals in Asia/Jakarta, every PBX and one, ending before and after the
+horizon (the store's last known moment): the rollup path and the raw path must print the same
+JSON. Then the horizon moves on (another agent's spans) and the agents still logged in are rolled
+up further without a change of their own. On SQLite and PostgreSQL (the ``engine`` fixture).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -51,13 +53,17 @@ def _day_of(rng: random.Random, pbx: str, agent: str, day: float, calls: list[in
             spans.append(AgentSpan(pbx, agent, PAUSE, float(t), float(min(t + length, end)), reason, str(t)))
         else:
             calls[0] += 1
-            spans.append(AgentSpan(pbx, agent, CALL, float(t), float(t + length), "cc", f"c{calls[0]}#1"))
+            # As call_span makes it: a whole-second end, AMI's fractional handle_s before it.
+            handle = length - rng.choice([0.0, round(rng.random(), 3), rng.random()])
+            end = float(t + length)
+            spans.append(AgentSpan(pbx, agent, CALL, end - handle, end, "cc", f"c{calls[0]}#1"))
         t += length + rng.randrange(0, 900)
     return spans
 
 
 def _as_queue_log(span: AgentSpan, shift: int = 0) -> AgentSpan:
-    start = span.started_at + shift
+    # queue_log's whole seconds: its copy of a call may start up to a second before AMI's.
+    start = math.floor(span.started_at) + shift
     ref = span.ref if span.kind == CALL else str(int(start))
     return AgentSpan(
         span.pbx, span.agent, span.kind, start, span.ended_at, span.reason, ref, source=facts.SOURCE_QUEUE_LOG
@@ -189,6 +195,36 @@ async def test_an_ami_span_marks_the_queue_log_span_it_overlaps(engine: AsyncEng
     # The queue_log login does not count at all, also in a window that AMI span does not touch.
     early = options(DAY0, DAY0 + 1800, None)
     assert await _rolled_up(engine, early, None) == await _raw(engine, early, None) == "[{}, {}]"
+
+
+@pytest.mark.parametrize("ami_agent", ["ani", "ani-ami"])
+async def test_an_ami_call_marks_the_earlier_queue_log_copy_it_replaces(
+    engine: AsyncEngine, ami_agent: str
+) -> None:
+    """queue_log's copy of a call (whole seconds) starts in the bucket before AMI's, maybe under
+    another name: AMI's copy, written later, takes its place from the copy's start."""
+    ref = "1767229000.7#1"
+    queue_log = AgentSpan(
+        "jkt", "ani", CALL, DAY0 + 3599, DAY0 + 3700, "cc", ref, source=facts.SOURCE_QUEUE_LOG
+    )
+    logins = [
+        AgentSpan("jkt", agent, LOGIN, DAY0, DAY0 + 7200, None, str(int(DAY0)))
+        for agent in {"ani", ami_agent}
+    ]
+    await _write(engine, [*logins, queue_log])
+    await refresh(engine)
+    await _write(engine, [AgentSpan("jkt", ami_agent, CALL, DAY0 + 3600.5, DAY0 + 3700, "cc", ref)])
+    async with engine.connect() as connection:
+        marked = dict(
+            (await connection.execute(select(agent_time_dirty.c.agent, agent_time_dirty.c.since))).all()
+        )
+    assert marked["ani"] == DAY0 + 3599
+    for _ in range(2):  # marked, then refreshed
+        # (DAY0, DAY0 + 3600) ends between the copies: AMI's lies outside, under any name.
+        await _assert_same(engine, [(DAY0, DAY0 + 7200), (DAY0 + 2700, DAY0 + 4500), (DAY0, DAY0 + 3600)])
+        await refresh(engine)
+    rolled = await _rolled_up(engine, options(DAY0 + 2700, DAY0 + 3600, "15m"), None)
+    assert '"occupancy": 0.0' in rolled and '"login_s": 900.0' in rolled  # ani's call is AMI's, after 3600
 
 
 async def _assert_same(engine: AsyncEngine, windows: Sequence[tuple[float, float]]) -> None:

@@ -17,7 +17,7 @@ from hotline.compose import Runtime
 from hotline.config import Config, StoreConfig
 from hotline.kpi.agent_spans import CALL, LOGIN, PAUSE, call_span
 from hotline.kpi.from_ami import AmiProjector
-from hotline.rollup import writer
+from hotline.rollup import agent_writer, writer
 from hotline.rollup.agent_store import write_spans
 from hotline.rollup.agent_tables import agent_session
 from hotline.rollup.tables import ALL, NO_AGENT, kpi_rollup, queue_log_import
@@ -284,3 +284,48 @@ async def test_a_span_the_database_always_refuses_is_dropped_alone(
     assert not runtime.agent_sessions.pending()
     spans = (await stored_counts(runtime.engine))[2]
     assert CALL not in spans and spans[LOGIN] >= 1  # the logins were written one by one
+
+
+async def test_a_call_refused_for_a_passing_reason_is_never_dropped(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lock held too long is no poison: salvage stops at it and keeps every row."""
+    from sqlalchemy.exc import OperationalError
+
+    locked, healthy = capture("answered-hold"), capture("abandon")
+    locked_ids = {e.get("Uniqueid") for e in locked} - {None}
+    real = writer._upsert_attempts
+
+    async def busy(connection: Any, attempts: list[Any]) -> None:
+        if any(a.call_id in locked_ids for a in attempts):
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
+        await real(connection, attempts)
+
+    monkeypatch.setattr(writer, "_upsert_attempts", busy)
+    for batch in (locked, healthy, *[[]] * writer.POISON_AFTER):
+        with pytest.raises(OperationalError):
+            await runtime._project(batch)
+    assert runtime.rollups is not None and runtime.rollups.dropped_attempts == 0
+    monkeypatch.setattr(writer, "_upsert_attempts", real)
+    await runtime._project([])  # the lock is gone: both calls are written
+    attempts, offered, _ = await stored_counts(runtime.engine)
+    assert attempts == expected_attempts(locked) + expected_attempts(healthy) and offered == 2
+
+
+async def test_a_failed_seed_loses_neither_the_attempts_nor_the_member_events(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batch = capture("answered-hold")
+    real = agent_writer.open_spans
+
+    async def away(engine: Any) -> Any:
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(agent_writer, "open_spans", away)
+    await runtime._project(batch)  # the agent sessions can't start: the attempts still go in
+    attempts, offered, spans = await stored_counts(runtime.engine)
+    assert attempts == expected_attempts(batch) and offered == 1 and spans == {}
+    monkeypatch.setattr(agent_writer, "open_spans", real)
+    await runtime._project([])  # seeded now: the first batch's member events and call come through
+    spans = (await stored_counts(runtime.engine))[2]
+    assert spans[CALL] == 1 and spans[LOGIN] >= 1

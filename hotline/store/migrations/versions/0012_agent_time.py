@@ -69,6 +69,7 @@ def upgrade() -> None:
         sa.Column("since", sa.Double(), nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=False),
     )
+    op.create_index("ix_agent_session_ref", "agent_session", ["pbx", "ref"])
     op.execute(
         "INSERT INTO agent_time_dirty (pbx, agent, since, version) "
         "SELECT pbx, agent, MIN(started_at), 1 FROM agent_session GROUP BY pbx, agent"
@@ -76,6 +77,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_agent_session_ref", table_name="agent_session")
     for table in (
         "agent_time_dirty",
         "agent_time_mark",
