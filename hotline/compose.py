@@ -299,6 +299,7 @@ class Runtime:
         await self.dispatcher.start()
         self._pruner = asyncio.create_task(self._prune_forever(), name="projector-prune")
         if self.gapfill is not None:
+            self.gapfill.reopen()
             self._gap_retries = asyncio.create_task(
                 self.gapfill.run_retries(self._stopping), name="gap-retries"
             )
@@ -341,6 +342,8 @@ class Runtime:
             await self.runner.cleanup()
         if self.agi_server is not None:
             await self.agi_server.stop()
+        if self.gapfill is not None:
+            await self.gapfill.close()  # a resync in progress reads the store: let it finish first
         for client in self.ami_clients.values():
             await client.stop()
         for feature in reversed(self.features):

@@ -262,6 +262,8 @@ class GapFiller:
         """Per PBX, when (hotline's clock) that gap ended."""
         self._live: dict[str, set[str]] = {}
         """Per PBX, the caller channels Asterisk listed at the last resync."""
+        self._closed = False
+        """Set by :meth:`close`: no more passes."""
         self._unopened: dict[str, ResyncSnapshot] = {}
         """Per PBX, a resync whose gap no witness could place (one failed): asked again on retry."""
         self._written: dict[str, set[WrittenKey]] = {}
@@ -302,9 +304,25 @@ class GapFiller:
 
     # -- passes -----------------------------------------------------------------------------------
 
+    async def close(self) -> None:
+        """Wait for the pass in progress and take no more: the service stops.
+
+        Called before the AMI links stop, so a resync's store reads are never cut off by the
+        cancellation of the link's task (that can leave a pooled connection neither returned nor
+        closed); a resync that comes later finds the filler closed and does nothing.
+        """
+        async with self._lock:
+            self._closed = True
+
+    def reopen(self) -> None:
+        """Take passes again (the service starts again after :meth:`close`)."""
+        self._closed = False
+
     async def resync(self, snapshot: ResyncSnapshot) -> GapReport:
         """One pass after a (re)connect of ``snapshot.pbx`` (see the module docstring)."""
         async with self._lock:
+            if self._closed:
+                return GapReport(snapshot.pbx, 0, {}, [])
             await self._settle()
             live = {uid for channel in snapshot.channels if (uid := channel.get("Uniqueid"))}
             self._live[snapshot.pbx] = live
@@ -318,6 +336,8 @@ class GapFiller:
         """Try the unresolved attempts again (their channels were already gone)."""
         reports: list[GapReport] = []
         async with self._lock:
+            if self._closed:
+                return reports
             for snapshot in list(self._unopened.values()):
                 await self._open_window(snapshot)
             for pbx in sorted(self._unresolved.keys() | self._windows.keys()):

@@ -411,3 +411,20 @@ async def test_a_pending_window_does_not_write_its_attempts_twice(tmp_path: Path
     written = [e for e in eventlog.appended if e.connection == GAP_CONNECTION]
     assert [e.event.get("Uniqueid") for e in written] == [capture.queue_log()[0].call_id]
     assert filler.added_total == {(PBX, facts.FROM_QUEUE_LOG): 1}
+
+
+async def test_a_closed_filler_lets_the_pass_in_progress_finish_and_takes_no_more(tmp_path: Path) -> None:
+    """The service closes the filler before it stops the AMI links: a resync reading the store
+    is never cut off by the cancellation of its link's task."""
+    capture, projector = _waiting_abandon_call()
+    shutil.copy(capture.folder / "queue_log", tmp_path / "queue_log")
+    filler, eventlog = _filler(projector, queue_log_path=str(tmp_path / "queue_log"))
+    passing = asyncio.create_task(filler.resync(_snapshot()))
+    await asyncio.sleep(0)  # the pass holds the filler's lock
+    await filler.close()
+    assert passing.done() and (await passing).completed == {facts.FROM_QUEUE_LOG: 1}
+    late = await filler.resync(_snapshot())
+    assert (late.ended, late.completed) == (0, {}) and await filler.retry() == []
+    assert len(eventlog.appended) == 1
+    filler.reopen()
+    assert (await filler.resync(_snapshot())).ended == 0  # open again (nothing left to do)
