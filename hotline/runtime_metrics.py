@@ -29,6 +29,14 @@ def register_metrics(runtime: Runtime) -> None:
         lambda: float(runtime.projection_errors),
     )
     m.counter_func(
+        "hotline_projection_dropped_total",
+        "Attempts and agent spans the database refused for good, dropped (hotline rebuild restores them)",
+        lambda: float(
+            (runtime.rollups.dropped_attempts if runtime.rollups is not None else 0)
+            + runtime.agent_sessions.dropped
+        ),
+    )
+    m.counter_func(
         "hotline_dispatch_dropped_total",
         "Events dropped for slow live subscribers",
         lambda: float(runtime.dispatcher.dropped_total()),

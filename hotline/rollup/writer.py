@@ -27,8 +27,9 @@ A row the database refuses every time (a poison row) must not hold back every la
 transaction and the shared writer's rows one at a time (:meth:`SharedWrite.salvage`). Only what
 the database refuses for good (:func:`refused_for_good`: a constraint, a value, a statement, not a
 lock wait or a lost connection) while the rest commits is dropped, logged with its keys and
-counted: the event log still holds its events, so ``hotline rebuild`` projects it again once the
-cause is fixed. When everything fails, or fails for a passing reason, nothing is dropped.
+counted (``hotline_projection_dropped_total``): the event log still holds its events, so
+``hotline rebuild`` projects it again once the cause is fixed. When everything fails, or fails
+for a passing reason, nothing is dropped.
 """
 
 from __future__ import annotations

@@ -111,6 +111,7 @@ async def test_metrics_show_links_events_agi_sessions_and_errors(running: tuple[
     for family in ("hotline_agi_errors_total", "hotline_eventlog_write_errors_total"):
         assert f"# TYPE {family} counter" in text
     assert samples["hotline_projection_errors_total"] == 0
+    assert samples["hotline_projection_dropped_total"] == 0
 
 
 def _served(runtime: Runtime) -> set[tuple[str, str]]:
