@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-import os
 import random
 import statistics
 import sys
@@ -30,6 +29,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import asyncpg  # type: ignore[import-untyped]
+from _pg import PG_ADMIN, pg_admin
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.kpi.agent_report import add_agent_times
@@ -44,7 +44,6 @@ from hotline.store import create_engine, migrate
 
 TZ = ZoneInfo("Asia/Jakarta")
 MONTH = (datetime(2026, 1, 1, tzinfo=TZ).timestamp(), datetime(2026, 2, 1, tzinfo=TZ).timestamp())
-PG_ADMIN = os.environ.get("HOTLINE_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 AGENTS = [("jkt", f"jkt-{n:03d}") for n in range(37)] + [("yog", f"yog-{n:03d}") for n in range(30)]
 REASONS = ["", "break", "wrapup", "wrapup", "wrapup", "toilet", "meeting"]
 
@@ -178,14 +177,6 @@ async def run(label: str, engine: AsyncEngine, spans: list[AgentSpan], runs: int
     )
 
 
-async def _pg_admin(statement: str) -> None:
-    connection = await asyncpg.connect(PG_ADMIN, timeout=3)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 async def main(runs: int) -> None:
     spans = generate()
     print(f"generated {len(spans):,} spans of {len(AGENTS)} agents for January 2026 (Asia/Jakarta)")
@@ -198,7 +189,7 @@ async def main(runs: int) -> None:
             await engine.dispose()
     name = f"hotline_bench_agent_time_{uuid.uuid4().hex[:8]}"
     try:
-        await _pg_admin(f'CREATE DATABASE "{name}"')
+        await pg_admin(f'CREATE DATABASE "{name}"')
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         print(f"PostgreSQL  skipped: {PG_ADMIN} not reachable ({exc})")
         return
@@ -211,7 +202,7 @@ async def main(runs: int) -> None:
         finally:
             await engine.dispose()
     finally:
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

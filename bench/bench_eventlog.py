@@ -9,7 +9,6 @@ lost event would show. Usage: ``.venv/bin/python bench/bench_eventlog.py [events
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import tempfile
 import time
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
+from _pg import PG_ADMIN, pg_admin
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -28,7 +28,6 @@ from hotline.store.events import AMI_EVENT, row_from_event
 CAPTURE = (
     Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "asterisk22" / "answered-hold" / "ami.raw"
 )
-PG_ADMIN = os.environ.get("HOTLINE_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,20 +103,12 @@ async def run(label: str, url: str, count: int, naive_count: int) -> None:
     )
 
 
-async def _pg_admin(statement: str) -> None:
-    connection = await asyncpg.connect(PG_ADMIN, timeout=3)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 async def main(count: int, naive_count: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         await run("SQLite", f"sqlite+aiosqlite:///{folder}/bench.db", count, naive_count)
     name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
     try:
-        await _pg_admin(f'CREATE DATABASE "{name}"')
+        await pg_admin(f'CREATE DATABASE "{name}"')
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         print(f"PostgreSQL  skipped: {PG_ADMIN} not reachable ({exc})")
         return
@@ -125,7 +116,7 @@ async def main(count: int, naive_count: int) -> None:
         base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
         await run("PostgreSQL", f"{base}/{name}", count, naive_count)
     finally:
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

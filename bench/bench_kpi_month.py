@@ -32,6 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg  # type: ignore[import-untyped]
+from _pg import PG_ADMIN, pg_admin
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.kpi import facts
@@ -47,7 +48,6 @@ from hotline.store.models import QUEUE_ATTEMPT_FIELDS
 
 TZ = ZoneInfo("Asia/Jakarta")
 MONTH = (datetime(2026, 1, 1, tzinfo=TZ).timestamp(), datetime(2026, 2, 1, tzinfo=TZ).timestamp())
-PG_ADMIN = os.environ.get("HOTLINE_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 HOURS = [1, 1, 1, 1, 1, 2, 4, 8, 12, 15, 16, 16, 14, 15, 16, 15, 12, 9, 7, 5, 4, 3, 2, 1]
 QUEUES = ["cc-informasi", "cc-pengaduan", "cc-permintaan", "cc-pembayaran", "cc-saran", "cc-umum"]
 QUEUE_WEIGHTS = [40, 20, 15, 15, 5, 5]
@@ -226,14 +226,6 @@ def _agree(left: Any, right: Any) -> bool:
     return bool(left == right)
 
 
-async def _pg_admin(statement: str) -> None:
-    connection = await asyncpg.connect(PG_ADMIN, timeout=3)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 async def main(calls: int, runs: int) -> None:
     attempts, rollups, seconds = build(calls)
     print(
@@ -251,7 +243,7 @@ async def main(calls: int, runs: int) -> None:
         await engine.dispose()
     name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
     try:
-        await _pg_admin(f'CREATE DATABASE "{name}"')
+        await pg_admin(f'CREATE DATABASE "{name}"')
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         print(f"PostgreSQL  skipped: {PG_ADMIN} not reachable ({exc})")
         return
@@ -265,7 +257,7 @@ async def main(calls: int, runs: int) -> None:
         await measure("PostgreSQL", engine, runs)
         await engine.dispose()
     finally:
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
+from _pg import PG_ADMIN, pg_admin
 from sqlalchemy import func, select
 
 from hotline.ami.protocol import AmiParser, Event
@@ -38,7 +39,6 @@ from hotline.rollup.writer import ATTEMPT
 from hotline.store.events import AMI_EVENT
 
 CAPTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "asterisk22"
-PG_ADMIN = os.environ.get("HOTLINE_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 COPY_SPACING_S = 60
 CAPTURED_AROUND = 1_795_000_000
 """The captures were made shortly after this second; copies are moved from it to a week ago."""
@@ -179,14 +179,6 @@ async def run(label: str, make_url: object, events: list[Received]) -> None:
     )
 
 
-async def _pg_admin(statement: str) -> None:
-    connection = await asyncpg.connect(PG_ADMIN, timeout=3)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 async def main(count: int) -> None:
     global _EXPECTED
     template, attempts, calls = _template()
@@ -204,12 +196,12 @@ async def main(count: int) -> None:
 
     async def pg_url() -> str:
         name = f"hotline_bench_{uuid.uuid4().hex[:8]}"
-        await _pg_admin(f'CREATE DATABASE "{name}"')
+        await pg_admin(f'CREATE DATABASE "{name}"')
         created.append(name)
         return f"{PG_ADMIN.rsplit('/', 1)[0].replace('postgresql://', 'postgresql+asyncpg://', 1)}/{name}"
 
     try:
-        await _pg_admin("SELECT 1")
+        await pg_admin("SELECT 1")
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         print(f"PostgreSQL  skipped: {PG_ADMIN} not reachable ({exc})")
         return
@@ -217,7 +209,7 @@ async def main(count: int) -> None:
         await run("PostgreSQL", pg_url, events)
     finally:
         for name in created:
-            await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from hotline.kpi.agent_spans import AgentSpan, call_span
 from hotline.kpi.facts import QueueAttempt
 from hotline.logs import get_logger
 from hotline.rollup.agent_store import SpanKey, open_spans, write_spans
-from hotline.rollup.writer import refused_for_good
+from hotline.rollup.writer import one_by_one
 
 log = get_logger("hotline.rollup.agent_sessions")
 
@@ -130,36 +130,33 @@ class AgentSessionWriter:
         written (the database is away), all stay pending. Returns the spans written or dropped,
         0 when none could be written.
         """
-        upserts = [(span.key, span) for span in self._upserts.values()]
-        deletes = list(self._deletes)
-        refused: list[SpanKey] = []
-        written = 0
-        error = ""
-        for key, span in [*upserts, *((key, None) for key in deletes)]:
-            try:
-                async with engine.begin() as connection:
-                    await write_spans(connection, [span] if span else [], [] if span else [key])
-            except Exception as exc:  # this span, or the database: told apart below
-                if not refused_for_good(exc):
-                    break  # the database is busy or away: the rest would wait or fail alike
-                refused.append(key)
-                error = f"{type(exc).__name__}: {exc}"
-                continue
-            written += 1
+        rows: list[tuple[SpanKey, AgentSpan | None]] = [
+            *((span.key, span) for span in self._upserts.values()),
+            *((key, None) for key in self._deletes),
+        ]
+
+        async def write(row: tuple[SpanKey, AgentSpan | None]) -> None:
+            key, span = row
+            async with engine.begin() as connection:
+                await write_spans(connection, [span] if span else [], [] if span else [key])
+
+        outcome = await one_by_one(rows, write)
+        if not outcome.written:
+            return 0
+        for key, span in outcome.written:
             if span is None:
                 self._deletes.discard(key)
             elif self._upserts.get(key) is span:
                 del self._upserts[key]
-        if written == 0:
-            return 0
-        for key in refused:
+        for key, _ in outcome.refused:
             self._upserts.pop(key, None)
             self._deletes.discard(key)
-        self.dropped += len(refused)
-        if refused:
+        self.dropped += len(outcome.refused)
+        if outcome.refused:
             log.error("agent spans the database refuses were dropped; `hotline rebuild` writes them again",
-                      spans=[":".join(key) for key in refused[:20]], error=error)  # fmt: skip
-        return written + len(refused)
+                      spans=[":".join(key) for key, _ in outcome.refused[:20]],
+                      error=outcome.error)  # fmt: skip
+        return len(outcome.written) + len(outcome.refused)
 
     async def write(self, engine: AsyncEngine) -> int:
         """Write what was collected, in one transaction; kept for the next call if it fails."""

@@ -38,8 +38,9 @@ import asyncio
 import functools
 import itertools
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Final, Protocol
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 from sqlalchemy import Table, and_, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -81,6 +82,7 @@ _CHUNK: Final = 500
 CallKey = tuple[str, str]
 Listener = Callable[[Mapping[RowKey, Vector]], None]
 AttemptKey = tuple[str, str, int, str]
+T = TypeVar("T")
 
 
 class SharedWrite(Protocol):
@@ -115,6 +117,38 @@ def refused_for_good(exc: BaseException) -> bool:
     if isinstance(exc, (OperationalError, InterfaceError, OSError, TimeoutError)):
         return False
     return not (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+@dataclass(slots=True)
+class OneByOne(Generic[T]):
+    """What :func:`one_by_one` made of the rows it was given."""
+
+    written: list[T] = field(default_factory=list)
+    refused: list[T] = field(default_factory=list)
+    """Refused for good (:func:`refused_for_good`)."""
+    error: str = ""
+    """The last refusal, for the log."""
+
+
+async def one_by_one(rows: Iterable[T], write: Callable[[T], Awaitable[object]]) -> OneByOne[T]:
+    """``write`` each row (in a transaction of its own), telling the rows written from those
+    refused for good: how both writers salvage a batch after :data:`POISON_AFTER` failures.
+
+    Stops at the first failure for a passing reason: the database is busy or away, and the rest
+    would wait or fail alike (so nothing is dropped for it).
+    """
+    outcome: OneByOne[T] = OneByOne()
+    for row in rows:
+        try:
+            await write(row)
+        except Exception as exc:  # this row, or the database: told apart here
+            if not refused_for_good(exc):
+                break
+            outcome.refused.append(row)
+            outcome.error = f"{type(exc).__name__}: {exc}"
+            continue
+        outcome.written.append(row)
+    return outcome
 
 
 def _insert(connection: AsyncConnection, table: Table) -> Any:
@@ -188,32 +222,22 @@ class RollupWriter:
         calls: dict[CallKey, list[QueueAttempt]] = defaultdict(list)
         for attempt in self._unwritten.values():
             calls[(attempt.pbx, attempt.call_id)].append(attempt)
-        refused: list[CallKey] = []
-        written = 0
-        error = ""
-        for call, attempts in calls.items():
-            try:
-                delta = await self._commit(engine, attempts, None)
-            except Exception as exc:  # this call, or the database: told apart below
-                if not refused_for_good(exc):
-                    break  # the database is busy or away: the rest would wait or fail alike
-                refused.append(call)
-                error = f"{type(exc).__name__}: {exc}"
-                continue
-            written += 1
-            for attempt in attempts:
-                self._unwritten.pop((attempt.pbx, attempt.call_id, attempt.attempt, attempt.source), None)
-            self._notify(delta)
-        if written == 0:
+
+        async def write(call: CallKey) -> None:
+            self._notify(await self._commit(engine, calls[call], None))
+
+        outcome = await one_by_one(list(calls), write)
+        if not outcome.written:
             return  # nothing could be written: the database is away, keep everything
-        for pbx, call_id in refused:
-            for key in [k for k in self._unwritten if k[0] == pbx and k[1] == call_id]:
-                del self._unwritten[key]
-                self.dropped_attempts += 1
+        for call in outcome.written + outcome.refused:
+            for attempt in calls[call]:
+                del self._unwritten[(attempt.pbx, attempt.call_id, attempt.attempt, attempt.source)]
+        self.dropped_attempts += sum(len(calls[call]) for call in outcome.refused)
         self._failing = 0
-        if refused:
+        if outcome.refused:
             log.error("attempts the database refuses were dropped; `hotline rebuild` projects them again",
-                      calls=[f"{pbx}/{call_id}" for pbx, call_id in refused[:20]], error=error)  # fmt: skip
+                      calls=[f"{pbx}/{call_id}" for pbx, call_id in outcome.refused[:20]],
+                      error=outcome.error)  # fmt: skip
 
     async def _transaction(
         self, engine: AsyncEngine, attempts: list[QueueAttempt], also: SharedWrite | None
